@@ -1,0 +1,12 @@
+// tsc compiles only .ts files; the WSDL and the jobs page's static files travel next to them.
+const fs = require('node:fs');
+const path = require('node:path');
+const root = path.join(__dirname, '..');
+for (const dir of ['wsdl']) {
+  const from = path.join(root, dir);
+  const to = path.join(root, 'dist', dir);
+  fs.mkdirSync(to, { recursive: true });
+  for (const name of fs.readdirSync(from)) {
+    if (name.endsWith('.wsdl')) fs.copyFileSync(path.join(from, name), path.join(to, name));
+  }
+}

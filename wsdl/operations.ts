@@ -1,0 +1,289 @@
+/**
+ * The one table of Disnix deployment operations. The gateway derives its SOAP handlers and
+ * D-Bus calls from it, the client its command-line operations, and the tests their cases; a
+ * test checks that `DisnixWebService.wsdl` declares exactly these operations and parts.
+ */
+
+/** How a SOAP part is typed on the wire (and in the WSDL). */
+export type PartKind = 'string' | 'strings' | 'boolean' | 'int' | 'file' | 'files';
+
+/** Where the client takes a part's value from. */
+export type CliSource =
+  | { from: 'option'; option: CliValueOption }
+  | { from: 'paths' } // every positional path, as a list
+  | { from: 'path' } // the first positional path
+  | { from: 'localFiles' }; // file contents read from local paths (transfer operations)
+
+export type CliValueOption =
+  | 'profile'
+  | 'container'
+  | 'component'
+  | 'type'
+  | 'arguments'
+  | 'deleteOld'
+  | 'keep';
+
+export interface Part {
+  readonly name: string;
+  readonly kind: PartKind;
+  readonly cli?: CliSource;
+}
+
+/** What the operation answers, after the D-Bus job's signal. */
+export type ResultKind =
+  | 'none' // `finish`: an empty response
+  | 'strings' // `success`: the list as it came
+  | 'string' // `success`: its first element (a path on the target)
+  | 'fileText' // `success` names a file on the target; its text is the answer
+  | 'file' // file content (transfer operations)
+  | 'files';
+
+/** The job a relayed operation runs on disnix-service, and how that job ends. */
+export interface DbusJob {
+  readonly method: string;
+  /** Signature of the arguments after the job id. */
+  readonly signature: string;
+  readonly endsWith: 'finish' | 'success';
+}
+
+/** How the client selects an operation: its flag, and for file-moving pairs, the transfer flag. */
+export interface CliOperation {
+  readonly flag: string;
+  readonly transfer?: 'localfile' | 'remotefile';
+}
+
+export interface Operation {
+  readonly params: readonly Part[];
+  readonly result: ResultKind;
+  /** Absent for transfer operations, which the gateway composes from several jobs. */
+  readonly dbus?: DbusJob;
+  readonly cli?: CliOperation;
+  readonly summary: string;
+}
+
+const paths = { from: 'paths' } as const;
+const path = { from: 'path' } as const;
+const option = (name: CliValueOption): CliSource => ({ from: 'option', option: name });
+
+const profile: Part = { name: 'profile', kind: 'string', cli: option('profile') };
+const derivations: Part = { name: 'derivation', kind: 'strings', cli: paths };
+const container: Part = { name: 'container', kind: 'string', cli: option('container') };
+const component: Part = { name: 'component', kind: 'string', cli: option('component') };
+
+/** The parts of the Dysnomia operations: activate, deactivate, deleteState, snapshot, restore. */
+const dysnomiaParts: readonly Part[] = [
+  { name: 'derivation', kind: 'string', cli: path },
+  container,
+  { name: 'type', kind: 'string', cli: option('type') },
+  { name: 'arguments', kind: 'strings', cli: option('arguments') },
+];
+const dysnomiaJob = (method: string): DbusJob => ({ method, signature: 'sssas', endsWith: 'finish' });
+
+export const operations = {
+  importm: {
+    summary: 'Imports a closure file that is already on the target into its Nix store',
+    params: [{ name: 'closure', kind: 'string', cli: path }],
+    result: 'none',
+    dbus: { method: 'import', signature: 's', endsWith: 'finish' },
+    cli: { flag: 'import', transfer: 'remotefile' },
+  },
+  importLocalFile: {
+    summary: 'Uploads a closure file and imports it into the Nix store of the target',
+    params: [{ name: 'closure', kind: 'file', cli: { from: 'localFiles' } }],
+    result: 'none',
+    cli: { flag: 'import', transfer: 'localfile' },
+  },
+  export: {
+    summary: 'Exports the closures of store paths into a file on the target; answers its path',
+    params: [derivations],
+    result: 'string',
+    dbus: { method: 'export', signature: 'as', endsWith: 'success' },
+    cli: { flag: 'export', transfer: 'localfile' },
+  },
+  exportRemoteFile: {
+    summary: 'Exports the closures of store paths and downloads the closure file',
+    params: [derivations],
+    result: 'file',
+    cli: { flag: 'export', transfer: 'remotefile' },
+  },
+  printInvalid: {
+    summary: 'Answers the given store paths that are not valid on the target',
+    params: [derivations],
+    result: 'strings',
+    dbus: { method: 'print_invalid', signature: 'as', endsWith: 'success' },
+    cli: { flag: 'print-invalid' },
+  },
+  realise: {
+    summary: 'Builds store derivations on the target; answers their output paths',
+    params: [derivations],
+    result: 'strings',
+    dbus: { method: 'realise', signature: 'as', endsWith: 'success' },
+    cli: { flag: 'realise' },
+  },
+  set: {
+    summary: 'Makes a Disnix profile of the target refer to the given store path',
+    params: [profile, { name: 'derivation', kind: 'string', cli: path }],
+    result: 'none',
+    dbus: { method: 'set', signature: 'ss', endsWith: 'finish' },
+    cli: { flag: 'set' },
+  },
+  queryInstalled: {
+    summary: 'Answers the store paths a Disnix profile of the target holds',
+    params: [profile],
+    result: 'strings',
+    dbus: { method: 'query_installed', signature: 's', endsWith: 'success' },
+    cli: { flag: 'query-installed' },
+  },
+  queryRequisites: {
+    summary: 'Answers the closures of the given store paths on the target',
+    params: [derivations],
+    result: 'strings',
+    dbus: { method: 'query_requisites', signature: 'as', endsWith: 'success' },
+    cli: { flag: 'query-requisites' },
+  },
+  collectGarbage: {
+    summary: 'Collects garbage in the Nix store of the target',
+    params: [{ name: 'deleteOld', kind: 'boolean', cli: option('deleteOld') }],
+    result: 'none',
+    dbus: { method: 'collect_garbage', signature: 'b', endsWith: 'finish' },
+    cli: { flag: 'collect-garbage' },
+  },
+  activate: {
+    summary: 'Activates a service in a container through Dysnomia',
+    params: dysnomiaParts,
+    result: 'none',
+    dbus: dysnomiaJob('activate'),
+    cli: { flag: 'activate' },
+  },
+  deactivate: {
+    summary: 'Deactivates a service in a container through Dysnomia',
+    params: dysnomiaParts,
+    result: 'none',
+    dbus: dysnomiaJob('deactivate'),
+    cli: { flag: 'deactivate' },
+  },
+  deleteState: {
+    summary: 'Deletes the state of a service in a container through Dysnomia',
+    params: dysnomiaParts,
+    result: 'none',
+    dbus: dysnomiaJob('delete_state'),
+    cli: { flag: 'delete-state' },
+  },
+  snapshot: {
+    summary: 'Snapshots the state of a service in a container through Dysnomia',
+    params: dysnomiaParts,
+    result: 'none',
+    dbus: dysnomiaJob('snapshot'),
+    cli: { flag: 'snapshot' },
+  },
+  restore: {
+    summary: 'Restores the state of a service in a container through Dysnomia',
+    params: dysnomiaParts,
+    result: 'none',
+    dbus: dysnomiaJob('restore'),
+    cli: { flag: 'restore' },
+  },
+  lock: {
+    summary: 'Locks a Disnix profile of the target; fails while it is locked',
+    params: [profile],
+    result: 'none',
+    dbus: { method: 'lock', signature: 's', endsWith: 'finish' },
+    cli: { flag: 'lock' },
+  },
+  unlock: {
+    summary: 'Releases the lock on a Disnix profile of the target',
+    params: [profile],
+    result: 'none',
+    dbus: { method: 'unlock', signature: 's', endsWith: 'finish' },
+    cli: { flag: 'unlock' },
+  },
+  queryAllSnapshots: {
+    summary: 'Answers all snapshots of a component in a container',
+    params: [container, component],
+    result: 'strings',
+    dbus: { method: 'query_all_snapshots', signature: 'ss', endsWith: 'success' },
+    cli: { flag: 'query-all-snapshots' },
+  },
+  queryLatestSnapshot: {
+    summary: 'Answers the latest snapshot of a component in a container',
+    params: [container, component],
+    result: 'strings',
+    dbus: { method: 'query_latest_snapshot', signature: 'ss', endsWith: 'success' },
+    cli: { flag: 'query-latest-snapshot' },
+  },
+  printMissingSnapshots: {
+    summary: 'Answers the given snapshots that the target does not have',
+    params: [{ name: 'component', kind: 'strings', cli: paths }],
+    result: 'strings',
+    dbus: { method: 'print_missing_snapshots', signature: 'as', endsWith: 'success' },
+    cli: { flag: 'print-missing-snapshots' },
+  },
+  importSnapshots: {
+    summary: 'Moves snapshot directories that are on the target into its snapshot store',
+    params: [container, component, { name: 'snapshots', kind: 'strings', cli: paths }],
+    result: 'none',
+    dbus: { method: 'import_snapshots', signature: 'ssas', endsWith: 'finish' },
+    cli: { flag: 'import-snapshots', transfer: 'remotefile' },
+  },
+  importLocalSnapshots: {
+    summary: 'Uploads a snapshot directory tree and imports it into the snapshot store',
+    params: [
+      container,
+      component,
+      { name: 'snapshot', kind: 'string', cli: path },
+      { name: 'content', kind: 'files', cli: { from: 'localFiles' } },
+      { name: 'path', kind: 'strings' },
+    ],
+    result: 'none',
+    cli: { flag: 'import-snapshots', transfer: 'localfile' },
+  },
+  exportRemoteSnapshotPaths: {
+    summary: 'Answers the relative paths of the files in a snapshot of the snapshot store',
+    params: [{ name: 'snapshot', kind: 'string', cli: path }],
+    result: 'strings',
+  },
+  exportRemoteSnapshots: {
+    summary: 'Downloads the files of a snapshot of the snapshot store',
+    params: [{ name: 'snapshot', kind: 'string', cli: path }],
+    result: 'files',
+    cli: { flag: 'export-snapshots' },
+  },
+  resolveSnapshots: {
+    summary: 'Answers the absolute paths of snapshots given relative to the snapshot store',
+    params: [{ name: 'snapshots', kind: 'strings', cli: paths }],
+    result: 'strings',
+    dbus: { method: 'resolve_snapshots', signature: 'as', endsWith: 'success' },
+    cli: { flag: 'resolve-snapshots' },
+  },
+  cleanSnapshots: {
+    summary: 'Removes older snapshot generations, keeping the given number',
+    params: [{ name: 'keep', kind: 'int', cli: option('keep') }, container, component],
+    result: 'none',
+    dbus: { method: 'clean_snapshots', signature: 'iss', endsWith: 'finish' },
+    cli: { flag: 'clean-snapshots' },
+  },
+  captureConfig: {
+    summary: 'Answers a Nix expression of the Dysnomia container configuration of the target',
+    params: [],
+    result: 'fileText',
+    dbus: { method: 'capture_config', signature: '', endsWith: 'success' },
+    cli: { flag: 'capture-config' },
+  },
+} as const satisfies Record<string, Operation>;
+
+export type OperationName = keyof typeof operations;
+
+export const operationNames = Object.keys(operations) as OperationName[];
+
+export function getOperation(name: OperationName): Operation {
+  return operations[name];
+}
+
+/** Operations the gateway relays as one D-Bus job; the rest move file contents. */
+export function isRelayed(name: OperationName): boolean {
+  return getOperation(name).dbus !== undefined;
+}
+
+export const SERVICE_NAME = 'DisnixWebService';
+export const TARGET_NAMESPACE = 'http://service.disnix.nixos.org';
+export const DEFAULT_SERVICE_PATH = '/DisnixWebService/services/DisnixWebService';
