@@ -1,0 +1,61 @@
+import type { Operation, Part } from '../../wsdl/operations';
+import { GatewayError } from '../errors';
+
+/** A SOAP stack hands us elements as strings, lists or (for empty wrappers) null. */
+export type RawArguments = Record<string, unknown> | null | undefined;
+
+const INT32_MIN = -(2 ** 31);
+const INT32_MAX = 2 ** 31 - 1;
+
+/**
+ * Checks a call's arguments against the operation's parts and converts them to the values
+ * D-Bus marshals (strict about `b`, `i` and `as`). Missing, extra and mistyped parts are the
+ * caller's mistake and say so.
+ */
+export function toJobArguments(operationName: string, operation: Operation, raw: RawArguments): unknown[] {
+  const args = raw ?? {};
+  const known = new Set(operation.params.map((part) => part.name));
+  const extra = Object.keys(args).filter((name) => !known.has(name) && name !== 'attributes');
+  if (extra.length > 0) {
+    throw badRequest(`${operationName} takes no element ${extra.map((n) => `"${n}"`).join(', ')}; its parts are: ${[...known].join(', ') || 'none'}`);
+  }
+  return operation.params.map((part) => convertPart(operationName, part, args[part.name]));
+}
+
+function convertPart(operationName: string, part: Part, value: unknown): unknown {
+  const where = `${operationName}: part "${part.name}"`;
+  switch (part.kind) {
+    case 'string':
+      if (typeof value === 'string') return value;
+      if (value === undefined || value === null) throw badRequest(`${where} is missing`);
+      throw badRequest(`${where} must be a string, not a structure`);
+    case 'strings': {
+      const list = value === undefined || value === null ? [] : Array.isArray(value) ? value : [value];
+      const wrong = list.find((item) => typeof item !== 'string');
+      if (wrong !== undefined) throw badRequest(`${where} must be a list of strings`);
+      return list;
+    }
+    case 'boolean':
+      if (value === true || value === 'true' || value === '1') return true;
+      if (value === false || value === 'false' || value === '0') return false;
+      throw badRequest(`${where} must be true or false, not ${describe(value)}`);
+    case 'int': {
+      const number = typeof value === 'number' ? value : typeof value === 'string' && /^[-+]?\d+$/.test(value.trim()) ? Number(value) : NaN;
+      if (!Number.isInteger(number) || number < INT32_MIN || number > INT32_MAX) {
+        throw badRequest(`${where} must be a 32-bit integer, not ${describe(value)}`);
+      }
+      return number;
+    }
+    case 'file':
+    case 'files':
+      throw badRequest(`${where} carries file content, which this operation cannot take here`);
+  }
+}
+
+function describe(value: unknown): string {
+  return value === undefined || value === null ? 'nothing' : typeof value === 'string' ? `"${value.slice(0, 40)}"` : typeof value;
+}
+
+function badRequest(message: string): GatewayError {
+  return new GatewayError('GW_ERR_BAD_REQUEST', message);
+}

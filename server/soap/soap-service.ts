@@ -1,0 +1,78 @@
+import type { Request, Response } from 'express';
+import { type OperationName, SERVICE_NAME, isRelayed, operationNames } from '../../wsdl/operations';
+import type { JobTimeouts } from '../config/job-timeouts';
+import type { JobRelay } from '../dbus/job-relay';
+import { GatewayError, isGatewayError } from '../errors';
+import type { Logger } from '../logger';
+import { type OperationResult, relayOperation } from '../operations/relay-operation';
+import type { RawArguments } from '../operations/operation-arguments';
+import { faultFor } from './soap-faults';
+
+export const PORT_NAME = 'DisnixWebServiceHttpSoap11Endpoint';
+
+type SoapHandler = (args: RawArguments, callback: unknown, headers: unknown, req: Request, res: Response) => Promise<object>;
+
+export interface SoapServiceDeps {
+  readonly relay: JobRelay;
+  readonly jobTimeouts: JobTimeouts;
+  readonly logger: Logger;
+}
+
+/** The service object the `soap` package dispatches to: one handler per table operation. */
+export function createSoapService(deps: SoapServiceDeps): Record<string, Record<string, Record<string, SoapHandler>>> {
+  const handlers = Object.fromEntries(operationNames.map((name) => [name, createHandler(name, deps)]));
+  return { [SERVICE_NAME]: { [PORT_NAME]: handlers } };
+}
+
+function createHandler(name: OperationName, deps: SoapServiceDeps): SoapHandler {
+  return async (args, _callback, _headers, req, res) => {
+    const started = process.hrtime.bigint();
+    const aborter = new AbortController();
+    const onClose = () => {
+      if (!res.writableEnded) aborter.abort();
+    };
+    res.on('close', onClose);
+    let jobId: number | undefined;
+    const call = { operation: name, user: userOf(req), client: req.ip };
+    try {
+      if (!isRelayed(name)) {
+        throw new GatewayError('GW_ERR_BAD_REQUEST', `${name} moves file contents, which this gateway does not support yet`);
+      }
+      const result = await relayOperation(name, args, {
+        relay: deps.relay,
+        jobTimeouts: deps.jobTimeouts,
+        signal: aborter.signal,
+        onJobId: (id) => (jobId = id),
+      });
+      deps.logger.info('call', { ...call, jobId, durationMs: elapsedMs(started), outcome: 'success' });
+      return toSoapResponse(result);
+    } catch (error) {
+      const outcome = isGatewayError(error) ? error.code : 'GW_ERR_INTERNAL';
+      const meta = { ...call, jobId, durationMs: elapsedMs(started), outcome };
+      if (isGatewayError(error)) deps.logger.warn('call', { ...meta, log: error.message });
+      else deps.logger.error('call', { ...meta, log: (error as Error)?.stack ?? String(error) });
+      throw faultFor(error);
+    } finally {
+      res.off('close', onClose);
+    }
+  };
+}
+
+function toSoapResponse(result: OperationResult): object {
+  switch (result.kind) {
+    case 'none':
+      return {};
+    case 'string':
+      return { return: result.value };
+    case 'strings':
+      return { return: [...result.values] };
+  }
+}
+
+function userOf(req: Request): string | undefined {
+  return (req as Request & { auth?: { user?: string } }).auth?.user;
+}
+
+function elapsedMs(started: bigint): number {
+  return Math.round(Number(process.hrtime.bigint() - started) / 1e5) / 10;
+}
