@@ -11,7 +11,7 @@ want() { # want COMMAND-CHECK PACKAGE
 want 'command -v dbus-daemon' dbus-daemon
 if [ "${1:-test}" = test ]; then
   want 'command -v xmllint' libxml2-utils
-  want 'python3 -c "import zeep"' python3-zeep
+  want '/usr/bin/python3 -c "import zeep"' python3-zeep
 fi
 
 [ ${#need[@]} -eq 0 ] && exit 0
