@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+import { getOperation, type Operation } from '../wsdl/operations';
+import { movesFileContents, parseCommandLine, type OperationCall } from './cli';
+import { ClientError } from './errors';
+
+/**
+ * disnix-soap-client: runs one Disnix operation on a target through the SOAP gateway.
+ * Results go to stdout only once the whole answer is in, so a failure never leaves partial
+ * output for the coordinator to parse; every message goes to stderr.
+ */
+async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  try {
+    const request = parseCommandLine(argv, env);
+    if (request.kind === 'help' || request.kind === 'version') {
+      const { usageText, versionText } = await import('./usage');
+      process.stdout.write(request.kind === 'help' ? usageText() : versionText());
+      return 0;
+    }
+    const operation = getOperation(request.call.operation);
+    if (movesFileContents(operation)) throw transferNotSupported(request.call);
+    // Loaded only now: the XML parser and the HTTP stack are not needed for usage errors.
+    const { callOperation } = await import('./soap-call');
+    const returns = await callOperation(request.target, request.call, env);
+    process.stdout.write(formatResult(operation, returns));
+    return 0;
+  } catch (error) {
+    process.stderr.write(`disnix-soap-client: ${describe(error)}\n`);
+    return error instanceof ClientError ? error.exitCode : 1;
+  }
+}
+
+/** Prints results as the coordinator parses them: one per line, or a file's text as it is. */
+function formatResult(operation: Operation, returns: readonly string[]): string {
+  switch (operation.result) {
+    case 'none':
+      return '';
+    case 'fileText':
+      return returns[0] ?? '';
+    case 'string':
+      if (returns.length === 0) throw new ClientError('the gateway answered no result');
+      return `${returns[0]}\n`;
+    default:
+      return returns.map((line) => `${line}\n`).join('');
+  }
+}
+
+function transferNotSupported(call: OperationCall): ClientError {
+  const { flag, transfer } = getOperation(call.operation).cli ?? { flag: call.operation };
+  const form = `--${flag}${transfer ? ` --${transfer}` : ''}`;
+  return new ClientError(`${form} is not yet supported: this client cannot move file contents yet`);
+}
+
+function describe(error: unknown): string {
+  if (error instanceof ClientError) return error.message;
+  return `internal error: ${error instanceof Error ? error.message : String(error)}`;
+}
+
+main(process.argv.slice(2), process.env).then((status) => {
+  process.exitCode = status;
+});
