@@ -1,5 +1,5 @@
 import { SaxesParser } from 'saxes';
-import { TARGET_NAMESPACE, operationNames } from '../../wsdl/operations';
+import { type OperationName, TARGET_NAMESPACE, getOperation, operationNames } from '../../wsdl/operations';
 import { GatewayError } from '../errors';
 
 const SOAP11_ENVELOPE = 'http://schemas.xmlsoap.org/soap/envelope/';
@@ -9,7 +9,8 @@ const OPERATIONS = new Set<string>(operationNames);
 /**
  * Reads a request envelope once before the `soap` package does, because that package answers
  * malformed XML, unknown operations and DTDs with stack traces or SOAP 1.2-shaped faults.
- * Answers the operation the body asks for.
+ * Scalar parts are checked here, on their text, because that package turns `maybe` into false
+ * and `many` into NaN before a handler could see what was sent. Answers the operation.
  */
 export function checkEnvelope(xml: string): string {
   const parser = new SaxesParser({ xmlns: true, position: false });
@@ -17,6 +18,7 @@ export function checkEnvelope(xml: string): string {
   let inBody = false;
   let operation: string | undefined;
   let problem: string | undefined;
+  let scalar: { part: string; kind: 'boolean' | 'int'; text: string } | undefined;
   const refuse = (message: string) => {
     problem ??= message;
   };
@@ -38,10 +40,21 @@ export function checkEnvelope(xml: string): string {
       if (tag.uri !== TARGET_NAMESPACE) refuse(`the body element <${tag.name}> is not in the namespace ${TARGET_NAMESPACE}`);
       else if (!OPERATIONS.has(tag.local)) refuse(`there is no operation "${tag.local}"; the WSDL lists them`);
       operation = tag.local;
+    } else if (depth === 4 && operation !== undefined && OPERATIONS.has(operation)) {
+      const part = getOperation(operation as OperationName).params.find((p) => p.name === tag.local);
+      if (part?.kind === 'boolean' || part?.kind === 'int') scalar = { part: part.name, kind: part.kind, text: '' };
     }
+  });
+  parser.on('text', (text) => {
+    if (scalar) scalar.text += text;
   });
   parser.on('closetag', () => {
     if (depth === 2) inBody = false;
+    if (depth === 4 && scalar) {
+      const why = scalarProblem(scalar.kind, scalar.text.trim());
+      if (why) refuse(`${operation}: part "${scalar.part}" ${why}, not "${scalar.text.trim().slice(0, 40)}"`);
+      scalar = undefined;
+    }
     depth -= 1;
   });
   try {
@@ -52,4 +65,10 @@ export function checkEnvelope(xml: string): string {
   if (problem === undefined && operation === undefined) refuse('the SOAP body names no operation');
   if (problem !== undefined) throw new GatewayError('GW_ERR_BAD_REQUEST', problem);
   return operation!;
+}
+
+function scalarProblem(kind: 'boolean' | 'int', text: string): string | undefined {
+  if (kind === 'boolean') return /^(true|false|1|0)$/.test(text) ? undefined : 'must be true or false';
+  const value = /^[-+]?\d+$/.test(text) ? Number(text) : NaN;
+  return Number.isInteger(value) && value >= -(2 ** 31) && value <= 2 ** 31 - 1 ? undefined : 'must be a 32-bit integer';
 }
