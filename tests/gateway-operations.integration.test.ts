@@ -263,3 +263,25 @@ describe.each(Object.entries(cases))('%s', (_name, { success, failure }) => {
   test('succeeds', success);
   test('fails with a Fault that says why', failure);
 });
+
+describe('values disnix-service would misuse are refused before any job runs', () => {
+  test.each([
+    ['set', { profile: '../../escape', derivation: '/nix/store/x' }, /part "profile" must be a name/],
+    ['lock', { profile: 'a/b' }, /part "profile" must be a name/],
+    ['activate', { derivation: '/nix/store/x', container: 'echo', type: '../../../bin/sh', arguments: [] }, /part "type" must be a name/],
+    ['snapshot', { derivation: '/nix/store/x', container: '..', type: 'echo', arguments: [] }, /part "container" must be a name/],
+    ['queryAllSnapshots', { container: 'echo', component: '../x' }, /part "component" must be a name/],
+    ['cleanSnapshots', { keep: -1, container: '', component: '' }, /part "keep" must be at least 1, not -1/],
+    ['resolveSnapshots', { snapshots: ['echo/../../../etc'] }, /without \. or \.\. segments/],
+  ])('%s %j', async (operation, args, message) => {
+    let jobs = 0;
+    const count = () => (jobs += 1);
+    env.gateway.relay.on('started', count);
+    try {
+      expect(await soap.fault(operation, args)).toMatch(message);
+    } finally {
+      env.gateway.relay.off('started', count);
+    }
+    expect(jobs).toBe(0);
+  });
+});

@@ -23,10 +23,23 @@ export type CliValueOption =
   | 'deleteOld'
   | 'keep';
 
+/**
+ * What a value must look like beyond its type. disnix-service checks none of this itself and
+ * builds file paths from these values (a profile named `../x` lands outside its directory; a
+ * negative `keep` deletes every snapshot and corrupts the generation links), so the gateway
+ * refuses them.
+ */
+export type PartCheck =
+  | 'name' // a profile, container, component or Dysnomia type: one file name, no path
+  | 'nameOrAny' // the same, or '' for "any"
+  | 'relativePaths' // snapshot paths relative to the snapshot store: no '..', not absolute
+  | 'atLeastOne';
+
 export interface Part {
   readonly name: string;
   readonly kind: PartKind;
   readonly cli?: CliSource;
+  readonly check?: PartCheck;
 }
 
 /** What the operation answers, after the D-Bus job's signal. */
@@ -65,16 +78,16 @@ const paths = { from: 'paths' } as const;
 const path = { from: 'path' } as const;
 const option = (name: CliValueOption): CliSource => ({ from: 'option', option: name });
 
-const profile: Part = { name: 'profile', kind: 'string', cli: option('profile') };
+const profile: Part = { name: 'profile', kind: 'string', cli: option('profile'), check: 'name' };
 const derivations: Part = { name: 'derivation', kind: 'strings', cli: paths };
-const container: Part = { name: 'container', kind: 'string', cli: option('container') };
-const component: Part = { name: 'component', kind: 'string', cli: option('component') };
+const container: Part = { name: 'container', kind: 'string', cli: option('container'), check: 'nameOrAny' };
+const component: Part = { name: 'component', kind: 'string', cli: option('component'), check: 'nameOrAny' };
 
 /** The parts of the Dysnomia operations: activate, deactivate, deleteState, snapshot, restore. */
 const dysnomiaParts: readonly Part[] = [
   { name: 'derivation', kind: 'string', cli: path },
-  container,
-  { name: 'type', kind: 'string', cli: option('type') },
+  { ...container, check: 'name' },
+  { name: 'type', kind: 'string', cli: option('type'), check: 'name' },
   { name: 'arguments', kind: 'strings', cli: option('arguments') },
 ];
 const dysnomiaJob = (method: string): DbusJob => ({ method, signature: 'sssas', endsWith: 'finish' });
@@ -94,14 +107,14 @@ export const operations = {
     cli: { flag: 'import', transfer: 'localfile' },
   },
   export: {
-    summary: 'Exports the closures of store paths into a file on the target; answers its path',
+    summary: 'Exports store paths into a closure file on the target; answers its path',
     params: [derivations],
     result: 'string',
     dbus: { method: 'export', signature: 'as', endsWith: 'success' },
     cli: { flag: 'export', transfer: 'localfile' },
   },
   exportRemoteFile: {
-    summary: 'Exports the closures of store paths and downloads the closure file',
+    summary: 'Exports store paths into a closure file and downloads it',
     params: [derivations],
     result: 'file',
     cli: { flag: 'export', transfer: 'remotefile' },
@@ -213,14 +226,14 @@ export const operations = {
   },
   printMissingSnapshots: {
     summary: 'Answers the given snapshots that the target does not have',
-    params: [{ name: 'component', kind: 'strings', cli: paths }],
+    params: [{ name: 'component', kind: 'strings', cli: paths, check: 'relativePaths' }],
     result: 'strings',
     dbus: { method: 'print_missing_snapshots', signature: 'as', endsWith: 'success' },
     cli: { flag: 'print-missing-snapshots' },
   },
   importSnapshots: {
     summary: 'Moves snapshot directories that are on the target into its snapshot store',
-    params: [container, component, { name: 'snapshots', kind: 'strings', cli: paths }],
+    params: [{ ...container, check: 'name' }, { ...component, check: 'name' }, { name: 'snapshots', kind: 'strings', cli: paths }],
     result: 'none',
     dbus: { method: 'import_snapshots', signature: 'ssas', endsWith: 'finish' },
     cli: { flag: 'import-snapshots', transfer: 'remotefile' },
@@ -250,14 +263,14 @@ export const operations = {
   },
   resolveSnapshots: {
     summary: 'Answers the absolute paths of snapshots given relative to the snapshot store',
-    params: [{ name: 'snapshots', kind: 'strings', cli: paths }],
+    params: [{ name: 'snapshots', kind: 'strings', cli: paths, check: 'relativePaths' }],
     result: 'strings',
     dbus: { method: 'resolve_snapshots', signature: 'as', endsWith: 'success' },
     cli: { flag: 'resolve-snapshots' },
   },
   cleanSnapshots: {
     summary: 'Removes older snapshot generations, keeping the given number',
-    params: [{ name: 'keep', kind: 'int', cli: option('keep') }, container, component],
+    params: [{ name: 'keep', kind: 'int', cli: option('keep'), check: 'atLeastOne' }, container, component],
     result: 'none',
     dbus: { method: 'clean_snapshots', signature: 'iss', endsWith: 'finish' },
     cli: { flag: 'clean-snapshots' },

@@ -111,7 +111,7 @@ export class DisnixBus extends EventEmitter<DisnixBusEvents> {
     const die = (reason: Error) => {
       if (dead) return;
       dead = true;
-      loseConnection(new GatewayError('GW_ERR_BUS_UNAVAILABLE', `lost the D-Bus connection to ${this.address}: ${reason.message}`, { cause: reason }));
+      loseConnection(new GatewayError('GW_ERR_BUS_UNAVAILABLE', `lost the D-Bus connection to ${this.address}: ${reason.message.replace(/^Error: /, '')}`, { cause: reason }));
       if (this.#currentBus === bus) {
         this.#currentBus = undefined;
         this.#live = undefined;

@@ -73,16 +73,19 @@ export class JobRelay extends EventEmitter<JobEvents> {
     const idReply = await this.#callDaemon('get_job_id', '', []);
     const jobId = idReply.body[0] as number;
     const owner = idReply.sender;
-    this.#logDir(owner).catch(() => undefined); // asked now, while this daemon is surely there
     request.onJobId?.(jobId);
-    this.emit('started', { jobId, operation: request.operation });
+    // Known before the job runs, so that a Fault can carry its log even if the daemon dies.
+    await this.#logDir(owner).catch(() => undefined);
 
     // Registered before the job's method is called: its signal may come before the reply.
     const outcome = this.#track(jobId, owner, request);
     try {
       await this.#callDaemon(request.job.method, `i${request.job.signature}`, [jobId, ...request.args]);
+      this.emit('started', { jobId, operation: request.operation });
     } catch (error) {
-      this.#pending.get(key(owner, jobId))?.settle(error as Error);
+      const reason = error instanceof Error ? error.message : String(error);
+      const refused = new GatewayError(error instanceof GatewayError ? error.code : 'GW_ERR_DBUS_REJECTED', `${request.operation} job ${jobId} could not be started: ${reason}`, { cause: error });
+      this.#pending.get(key(owner, jobId))?.settle(refused);
     }
     const { signal, results } = await outcome;
     if (signal === 'failure') {

@@ -1,4 +1,4 @@
-import type { Operation, Part } from '../../wsdl/operations';
+import type { Operation, Part, PartCheck } from '../../wsdl/operations';
 import { GatewayError } from '../errors';
 
 /** A SOAP stack hands us elements as strings, lists or (for empty wrappers) null. */
@@ -19,7 +19,30 @@ export function toJobArguments(operationName: string, operation: Operation, raw:
   if (extra.length > 0) {
     throw badRequest(`${operationName} takes no element ${extra.map((n) => `"${n}"`).join(', ')}; its parts are: ${[...known].join(', ') || 'none'}`);
   }
-  return operation.params.map((part) => convertPart(operationName, part, args[part.name]));
+  return operation.params.map((part) => {
+    const value = convertPart(operationName, part, args[part.name]);
+    const problem = part.check === undefined ? undefined : checkProblem(part.check, value);
+    if (problem) throw badRequest(`${operationName}: part "${part.name}" ${problem}`);
+    return value;
+  });
+}
+
+/** A Nix-style name: what Disnix profiles, Dysnomia containers, components and types are. */
+const NAME = /^[A-Za-z0-9+_?=-][A-Za-z0-9+._?=-]*$/;
+
+function checkProblem(check: PartCheck, value: unknown): string | undefined {
+  switch (check) {
+    case 'name':
+      return NAME.test(value as string) ? undefined : `must be a name of letters, digits and + - _ . ? = (not starting with a dot), not "${(value as string).slice(0, 60)}"`;
+    case 'nameOrAny':
+      return value === '' ? undefined : checkProblem('name', value);
+    case 'relativePaths': {
+      const bad = (value as string[]).find((path) => path.startsWith('/') || path.split('/').some((segment) => segment === '..' || segment === '.'));
+      return bad === undefined ? undefined : `must hold paths relative to the snapshot store, without . or .. segments, not "${bad.slice(0, 60)}"`;
+    }
+    case 'atLeastOne':
+      return (value as number) >= 1 ? undefined : `must be at least 1, not ${value} (disnix-service would delete every snapshot)`;
+  }
 }
 
 function convertPart(operationName: string, part: Part, value: unknown): unknown {
