@@ -29,13 +29,18 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
   }
 }
 
-/** Prints results as the coordinator parses them: one per line, or a file's text as it is. */
+/**
+ * Prints results as the coordinator parses them: one per line, or a file's text as it is, with
+ * a final newline as the original client's println gave (the daemon's file has none).
+ */
 function formatResult(operation: Operation, returns: readonly string[]): string {
   switch (operation.result) {
     case 'none':
       return '';
-    case 'fileText':
-      return returns[0] ?? '';
+    case 'fileText': {
+      const text = returns[0] ?? '';
+      return text === '' || text.endsWith('\n') ? text : `${text}\n`;
+    }
     case 'string':
       if (returns.length === 0) throw new ClientError('the gateway answered no result');
       return `${returns[0]}\n`;

@@ -213,7 +213,7 @@ describe('Dysnomia operations', () => {
       '',
     );
     expect(await readFile(marker, 'utf8')).toBe(`${path}\n`);
-    expect(await logsContaining(`process: activate ${component} in container web (port=8080 user=www)`)).toHaveLength(1);
+    expect(await logsContaining(`activate: ${path} of type: process in container: web with arguments: port=8080 user=www `)).toHaveLength(1);
 
     expectSuccess(await client(['--deactivate', `--target=${url}`, '--container=web', '--type=process', path]), '');
     expect(existsSync(marker)).toBe(false);

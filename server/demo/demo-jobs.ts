@@ -1,0 +1,111 @@
+import { appendFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { DemoEnv } from './demo-layout';
+import { errorText } from './demo-job-error';
+
+/** How a job ends when it succeeds: the signal and, for `success`, its string list. */
+export type JobOutcome = { readonly signal: 'finish' } | { readonly signal: 'success'; readonly paths: string[] };
+
+export const finished: JobOutcome = { signal: 'finish' };
+export const succeeded = (paths: string[]): JobOutcome => ({ signal: 'success', paths });
+
+/** What a running job can do besides its work: write its log. */
+export interface JobContext {
+  readonly pid: number;
+  log(line: string): void;
+}
+
+export interface JobMethod {
+  /** D-Bus signature of the arguments after the job id. */
+  readonly signature: string;
+  /** The real daemon sends no signal at all when export or capture_config fails. */
+  readonly failsSilently?: boolean;
+  /** The first line of the job's log, worded as the real daemon words it (none: empty log). */
+  header?(args: unknown[]): string;
+  run(env: DemoEnv, job: JobContext, args: unknown[]): Promise<JobOutcome>;
+}
+
+export interface JobSignals {
+  finish(pid: number): void;
+  success(pid: number, paths: string[]): void;
+  failure(pid: number): void;
+}
+
+/**
+ * Runs jobs the way disnix-service does: the call only registers the job (creating its log
+ * file), the work runs afterwards, and exactly one signal (or, for silent failures, none) tells
+ * the outcome once the log holds everything.
+ */
+export class JobRunner {
+  private lastId: number;
+
+  constructor(
+    private readonly env: DemoEnv,
+    private readonly signals: JobSignals,
+    private readonly jobDelayMs: number,
+    lastUsedId: number,
+  ) {
+    this.lastId = lastUsedId;
+  }
+
+  nextId(): number {
+    this.lastId = this.lastId >= 0x7fffffff ? 1 : this.lastId + 1;
+    return this.lastId;
+  }
+
+  /** Resolves when the method call may return; the job goes on in the background. */
+  async start(method: JobMethod, pid: number, args: unknown[]): Promise<void> {
+    const logFile = join(this.env.layout.logDir, String(pid));
+    try {
+      // 'wx' makes the log file itself the claim on the id: a reused id fails right here.
+      await writeFile(logFile, method.header ? `${method.header(args)}\n` : '', { flag: 'wx' });
+    } catch {
+      this.signals.failure(pid);
+      return;
+    }
+    // After the method return is on the wire, so that even an instant job signals after it.
+    setImmediate(() => void this.run(method, pid, args, logFile));
+  }
+
+  private async run(method: JobMethod, pid: number, args: unknown[], logFile: string): Promise<void> {
+    // Lines logged while an append is under way go out together in the next one.
+    let pending: string[] = [];
+    let written: Promise<void> = Promise.resolve();
+    const job: JobContext = {
+      pid,
+      log: (line) => {
+        if (pending.length === 0) {
+          written = written
+            .then(() => {
+              const text = pending.join('');
+              pending = [];
+              return appendFile(logFile, text);
+            })
+            .catch(() => undefined);
+        }
+        pending.push(`${line}\n`);
+      },
+    };
+    try {
+      if (this.jobDelayMs > 0) await sleep(this.jobDelayMs);
+      const outcome = await method.run(this.env, job, args);
+      await written;
+      if (outcome.signal === 'finish') this.signals.finish(pid);
+      else this.signals.success(pid, outcome.paths);
+    } catch (error) {
+      job.log(errorText(error));
+      await written;
+      if (!method.failsSilently) this.signals.failure(pid);
+    }
+  }
+}
+
+/** The highest job id in the log directory, so that ids continue after a restart. */
+export async function lastLoggedJobId(logDir: string): Promise<number> {
+  let highest = 0;
+  for (const name of await readdir(logDir).catch(() => [])) {
+    if (/^\d+$/.test(name)) highest = Math.max(highest, Math.min(Number(name), 0x7fffffff - 1));
+  }
+  return highest;
+}
