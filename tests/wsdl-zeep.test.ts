@@ -25,6 +25,7 @@ import {
   type PartKind,
   type ResultKind,
 } from '../wsdl/operations';
+import { b64, sampleArgs, sampleValue } from './support/sample-values';
 
 const WSDL_FILE = path.join(__dirname, '..', 'wsdl', 'DisnixWebService.wsdl');
 const SCRIPT = path.join(__dirname, 'support', 'zeep-client.py');
@@ -128,29 +129,6 @@ function zeepSignature(parts: readonly Part[]): string {
     })
     .join(', ');
 }
-
-const b64 = (text: string): string => Buffer.from(text).toString('base64');
-
-/** Sample values (JSON for the script), distinct per part. */
-function sampleValue(part: Part): string | string[] | boolean | number {
-  switch (part.kind) {
-    case 'string':
-      return `${part.name}-value`;
-    case 'strings':
-      return [`${part.name}-1`, `${part.name}-2`];
-    case 'boolean':
-      return true;
-    case 'int':
-      return 42;
-    case 'file':
-      return b64(`${part.name} content`);
-    case 'files':
-      return [b64(`${part.name} content 1`), b64(`${part.name} content 2`)];
-  }
-}
-
-const sampleArgs = (parts: readonly Part[]): Record<string, unknown> =>
-  Object.fromEntries(parts.map((p) => [p.name, sampleValue(p)]));
 
 /** The children of the SOAP Body's single element, as [namespace, name, text]. */
 function bodyOf(envelope: string): { wrapper: string; items: [string, string, string][] } {

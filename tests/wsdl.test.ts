@@ -25,6 +25,7 @@ import {
   type PartKind,
   type ResultKind,
 } from '../wsdl/operations';
+import { sampleArgs, sampleValue } from './support/sample-values';
 
 const WSDL_FILE = path.join(__dirname, '..', 'wsdl', 'DisnixWebService.wsdl');
 const WSDL_NS = 'http://schemas.xmlsoap.org/wsdl/';
@@ -214,29 +215,6 @@ function soapDescription(parts: readonly Part[]): [string, string][] {
     const key = decl.maxOccurs === 'unbounded' ? `${part.name}[]` : part.name;
     return [key, `xs:${decl.type.slice(XSD_NS.length + 2)}`];
   });
-}
-
-/** Sample values, distinct per part so that a part landing in the wrong place shows. */
-function sampleValue(part: Part): string | string[] | boolean | number {
-  const b64 = (text: string): string => Buffer.from(text).toString('base64');
-  switch (part.kind) {
-    case 'string':
-      return `${part.name}-value`;
-    case 'strings':
-      return [`${part.name}-1`, `${part.name}-2`];
-    case 'boolean':
-      return true;
-    case 'int':
-      return 42;
-    case 'file':
-      return b64(`${part.name} content`);
-    case 'files':
-      return [b64(`${part.name} content 1`), b64(`${part.name} content 2`)];
-  }
-}
-
-function sampleArgs(parts: readonly Part[]): Record<string, unknown> {
-  return Object.fromEntries(parts.map((part) => [part.name, sampleValue(part)]));
 }
 
 // ---------------------------------------------------------------------------------------------
