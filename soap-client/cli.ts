@@ -26,7 +26,13 @@ export interface OperationCall {
 export type CliRequest =
   | { readonly kind: 'help' }
   | { readonly kind: 'version' }
-  | { readonly kind: 'call'; readonly target: URL; readonly call: OperationCall };
+  | {
+      readonly kind: 'call';
+      readonly target: URL;
+      readonly call: OperationCall;
+      /** Every positional path, for transfers that make one call per path. */
+      readonly paths: readonly string[];
+    };
 
 export interface OptionSpec {
   readonly flag: string;
@@ -152,7 +158,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     const value = readPart(part, context);
     if (value !== undefined) partValues[part.name] = value;
   }
-  return { kind: 'call', target, call: { operation, values: partValues } };
+  return { kind: 'call', target, call: { operation, values: partValues }, paths: positionals };
 }
 
 function readArguments(argv: readonly string[]): { values: ParsedValues; positionals: string[] } {

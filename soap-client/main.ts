@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { getOperation, type Operation } from '../wsdl/operations';
-import { movesFileContents, parseCommandLine, type OperationCall } from './cli';
+import { movesFileContents, parseCommandLine } from './cli';
 import { ClientError } from './errors';
 
 /**
@@ -17,7 +17,11 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
       return 0;
     }
     const operation = getOperation(request.call.operation);
-    if (movesFileContents(operation)) throw transferNotSupported(request.call);
+    if (movesFileContents(operation)) {
+      const { runTransfer } = await import('./transfer-command');
+      process.stdout.write(await runTransfer(request, env));
+      return 0;
+    }
     // Loaded only now: the XML parser and the HTTP stack are not needed for usage errors.
     const { callOperation } = await import('./soap-call');
     const returns = await callOperation(request.target, request.call, env);
@@ -47,12 +51,6 @@ function formatResult(operation: Operation, returns: readonly string[]): string 
     default:
       return returns.map((line) => `${line}\n`).join('');
   }
-}
-
-function transferNotSupported(call: OperationCall): ClientError {
-  const { flag, transfer } = getOperation(call.operation).cli ?? { flag: call.operation };
-  const form = `--${flag}${transfer ? ` --${transfer}` : ''}`;
-  return new ClientError(`${form} is not yet supported: this client cannot move file contents yet`);
 }
 
 function describe(error: unknown): string {

@@ -3,7 +3,6 @@ import { dirname, join } from 'node:path';
 import { getOperation, operationNames, type CliValueOption, type Operation } from '../wsdl/operations';
 import {
   generalOptions,
-  movesFileContents,
   operationShortFlags,
   SHELL_FLAG,
   valueOptions,
@@ -20,8 +19,7 @@ export function usageText(): string {
     if (operation.cli === undefined) return [];
     const { flag, transfer } = operation.cli;
     const label = `${shortPrefix(operationShortFlags[flag])}--${flag}${transfer ? ` --${transfer}` : ''}${pathHint(operation)}`;
-    const note = movesFileContents(operation) ? ' (not yet supported)' : '';
-    return [formatEntry(label, `${operation.summary}${note}`)];
+    return [formatEntry(label, operation.summary)];
   });
   return [
     'Usage: disnix-soap-client --target URL OPERATION [OPTION]... [PATH]...',

@@ -5,6 +5,7 @@
  * Needs the compiled daemon: npx tsc -p tsconfig.json && npx jest tests/demo-daemon.test.ts
  */
 import * as dbus from 'dbus-next';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -324,6 +325,52 @@ describe('the store', () => {
     expect(failed.member).toBe('failure');
     expect(failed.log).toContain("input doesn't look like something created by 'nix-store --export'");
     expect((await client.run('import', 's', ['/nonexistent/closure'])).member).toBe('failure');
+  });
+
+  test('export and import stream a large store path through the closure file unchanged', async () => {
+    const content = Buffer.alloc(64 * 1024 * 1024);
+    for (let i = 0; i < content.length; i += 4096) content.writeUInt32LE((i * 2654435761) >>> 0, i);
+    const big = await addStorePath(daemon.stateDir, 'big-blob', content);
+    const digest = createHash('sha256').update(content).digest('hex');
+    const exported = await client.run('export', 'as', [[big]]);
+    expect(exported.member).toBe('success');
+    const [closure] = exported.paths ?? [];
+    expect((await client.run('collect_garbage', 'b', [false])).member).toBe('finish');
+    expect(existsSync(big)).toBe(false);
+
+    const imported = await client.run('import', 's', [closure]);
+    expect(imported.member).toBe('finish');
+    expect(imported.log).toBe(`Importing: ${closure}\n${big}\n`);
+    expect(createHash('sha256').update(await readFile(big)).digest('hex')).toBe(digest);
+  }, 60_000);
+
+  test('a truncated or tampered closure file fails to import and leaves the store unchanged', async () => {
+    const lib = await addStorePath(daemon.stateDir, 'cut-lib', { 'lib/data.bin': Buffer.alloc(100_000, 7) });
+    const app = await addStorePath(daemon.stateDir, 'cut-app', { 'bin/app': 'run\n' }, [lib]);
+    const [closure] = (await client.run('export', 'as', [[app]])).paths ?? [];
+    expect((await client.run('collect_garbage', 'b', [false])).member).toBe('finish');
+    const whole = await readFile(closure as string);
+    const store = async () => [await readdir(daemon.storeDir), await readdir(join(daemon.stateDir, 'db'))];
+    const before = await store();
+
+    const truncated = join(daemon.stateDir, 'tmp', 'truncated.closure');
+    const tampered = join(daemon.stateDir, 'tmp', 'tampered.closure');
+    const flipped = Buffer.from(whole);
+    flipped[Math.floor(whole.length / 2)] ^= 1;
+    await writeFile(truncated, whole.subarray(0, Math.floor(whole.length / 2)));
+    await writeFile(tampered, flipped);
+    for (const [file, why] of [
+      [truncated, 'cut short'],
+      [tampered, 'SHA-256 mismatch'],
+    ] as const) {
+      const failed = await client.run('import', 's', [file]);
+      expect(failed.member).toBe('failure');
+      expect(failed.log).toContain(`error: closure file '${file}' is corrupt or truncated: `);
+      expect(failed.log).toContain(why);
+      expect(failed.log).toContain("input doesn't look like something created by 'nix-store --export'");
+      expect(await store()).toEqual(before);
+    }
+    expect([existsSync(lib), existsSync(app)]).toEqual([false, false]);
   });
 
   test('collect_garbage keeps what profiles refer to; with deleteOld only the current generation', async () => {

@@ -471,16 +471,6 @@ describe('the command line contract', () => {
   });
 
   it.each([
-    ['--import --localfile', ['--import', '--target', 'URL', '--localfile', '/tmp/closure']],
-    ['--export --remotefile', ['--target', 'URL', '--export', '--remotefile', '/nix/store/x']],
-    ['--import-snapshots --localfile', ['--target', 'URL', '--import-snapshots', '--localfile', '--container', 'c', '--component', 'x', '/tmp/s']],
-    ['--export-snapshots', ['--target', 'URL', '--export-snapshots', 'c/x/s']],
-  ])('%s is not yet supported', async (form, args) => {
-    const run = await client(args.map((arg) => (arg === 'URL' ? url : arg)));
-    expectFailure(run, new RegExp(`^disnix-soap-client: ${form} is not yet supported`));
-  });
-
-  it.each([
     [[], /no operation given/],
     [['--lock'], /no target given/],
     [['--target', 'URL', '--lock', '--frobnicate'], /unknown option --frobnicate/],

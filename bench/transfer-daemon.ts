@@ -1,0 +1,96 @@
+#!/usr/bin/env node
+/**
+ * A disnix-service stand-in for the transfer benchmark only: `import` keeps the uploaded closure
+ * file (a hard link, as cheap as Nix moving it into the store) so the benchmark can check its
+ * digest afterwards, and `export` names the file it is given as the closure, so any payload can
+ * be downloaded. The demo disnix-service cannot serve here: its closures are JSON documents
+ * held in memory, which GiB payloads do not fit.
+ *
+ * Usage: transfer-daemon.js --bus-address ADDR --state-dir DIR   (prints "ready" once on the bus)
+ */
+import * as dbus from 'dbus-next';
+import { link, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DISNIX_BUS_NAME, DISNIX_INTERFACE, DISNIX_OBJECT_PATH } from '../server/dbus/disnix-interface';
+
+class BenchDisnix extends dbus.interface.Interface {
+  #lastId = 0;
+
+  constructor(
+    private readonly keptDir: string,
+    private readonly logDir: string,
+  ) {
+    super(DISNIX_INTERFACE);
+  }
+
+  get_job_id(): number {
+    this.#lastId += 1;
+    return this.#lastId;
+  }
+
+  get_logdir(): string {
+    return this.logDir;
+  }
+
+  import(pid: number, closure: string): void {
+    // After the method return is on the wire, as the real daemon signals.
+    setImmediate(() => {
+      link(closure, join(this.keptDir, `import-${pid}`)).then(
+        () => this.finish(pid),
+        (error: Error) => void writeFile(join(this.logDir, String(pid)), `error: ${error.message}\n`).then(() => this.failure(pid)),
+      );
+    });
+  }
+
+  export(pid: number, paths: string[]): void {
+    setImmediate(() => this.success(pid, paths.slice(0, 1)));
+  }
+
+  finish(pid: number): unknown {
+    return pid;
+  }
+
+  success(pid: number, paths: string[]): unknown {
+    return [pid, paths];
+  }
+
+  failure(pid: number): unknown {
+    return pid;
+  }
+}
+
+BenchDisnix.configureMembers({
+  methods: {
+    get_job_id: { inSignature: '', outSignature: 'i' },
+    get_logdir: { inSignature: '', outSignature: 's' },
+    import: { inSignature: 'is' },
+    export: { inSignature: 'ias' },
+  },
+  signals: { finish: { signature: 'i' }, success: { signature: 'ias' }, failure: { signature: 'i' } },
+});
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { 'bus-address': { type: 'string' }, 'state-dir': { type: 'string' } }, strict: true });
+  const busAddress = values['bus-address'];
+  const stateDir = values['state-dir'];
+  if (!busAddress || !stateDir) throw new Error('usage: transfer-daemon.js --bus-address ADDR --state-dir DIR');
+  const keptDir = join(stateDir, 'imported');
+  const logDir = join(stateDir, 'log');
+  await mkdir(keptDir, { recursive: true });
+  await mkdir(logDir, { recursive: true });
+  const bus = dbus.sessionBus({ busAddress });
+  bus.on('error', (error: Error) => {
+    process.stderr.write(`transfer-daemon: ${error.message}\n`);
+    process.exit(1);
+  });
+  bus.export(DISNIX_OBJECT_PATH, new BenchDisnix(keptDir, logDir));
+  await bus.requestName(DISNIX_BUS_NAME, 0);
+  process.on('SIGTERM', () => process.exit(0));
+  process.stdout.write('ready\n');
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`transfer-daemon: ${(error as Error).message}\n`);
+  process.exit(1);
+});

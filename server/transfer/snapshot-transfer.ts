@@ -1,0 +1,116 @@
+import { mkdir, realpath, rename, stat } from 'node:fs/promises';
+import { dirname, join, posix } from 'node:path';
+import { getOperation, operations } from '../../wsdl/operations';
+import { GatewayError } from '../errors';
+import { toJobArguments } from '../operations/operation-arguments';
+import { escapeXml } from '../soap/soap-faults';
+import type { Segment } from './message-writer';
+import { fileNameProblem, pathSetProblem, relativePathProblem } from './relative-path';
+import { SnapshotTreeError, isInside, listSnapshotFiles, type SnapshotFile } from './snapshot-files';
+import { type TransferContext, runJob } from './transfer-jobs';
+import { type TransferOperationName, type TransferRequest, badRequest } from './transfer-request';
+
+/**
+ * Snapshots both ways. Upload: every file lands at its checked relative path under a directory
+ * named after the snapshot (import_snapshots moves that directory into the store, and the
+ * snapshot takes its name). Download: only snapshots inside the target's snapshot store, as
+ * resolve_snapshots places it, are served; see resolveSnapshotDir.
+ */
+export async function importLocalSnapshots(request: TransferRequest, context: TransferContext): Promise<Segment[]> {
+  const container = request.string('container');
+  const component = request.string('component');
+  // The same rules as importSnapshots: container and component are names (used in paths).
+  toJobArguments('importLocalSnapshots', getOperation('importSnapshots'), { container, component, snapshots: [] });
+  const snapshot = request.string('snapshot');
+  const nameProblem = fileNameProblem(snapshot);
+  if (nameProblem) throw badRequest(`importLocalSnapshots: the snapshot name ${nameProblem}: ${JSON.stringify(snapshot.slice(0, 80))}`);
+  const files = request.files('content');
+  const paths = request.strings('path');
+  if (files.length !== paths.length) {
+    throw badRequest(`importLocalSnapshots: ${files.length} file contents but ${paths.length} paths; each content needs its path`);
+  }
+  for (const path of paths) {
+    const problem = relativePathProblem(path);
+    if (problem) throw badRequest(`importLocalSnapshots: the path ${JSON.stringify(path.slice(0, 120))} ${problem}`);
+  }
+  const setProblem = pathSetProblem(paths);
+  if (setProblem) throw badRequest(`importLocalSnapshots: ${setProblem}`);
+
+  // Only this call writes in its upload area, and only directories and files: no link can be
+  // there to lead a file elsewhere.
+  const tree = join(context.area.dir, 'tree', snapshot);
+  await mkdir(tree, { recursive: true });
+  for (const [index, path] of paths.entries()) {
+    const target = join(tree, ...path.split('/'));
+    await mkdir(dirname(target), { recursive: true });
+    await rename(files[index].path, target);
+  }
+  await runJob(context, 'importLocalSnapshots', operations.importSnapshots.dbus, [container, component, [tree]], false);
+  return [];
+}
+
+export async function exportRemoteSnapshotPaths(request: TransferRequest, context: TransferContext): Promise<Segment[]> {
+  const files = await snapshotFiles(request, context);
+  return files.map((file) => `<tns:return>${escapeXml(file.relative)}</tns:return>`);
+}
+
+export async function exportRemoteSnapshots(request: TransferRequest, context: TransferContext): Promise<Segment[]> {
+  const files = await snapshotFiles(request, context);
+  return files.flatMap((file) => ['<tns:return>', { path: file.path, size: file.size, location: file.relative }, '</tns:return>']);
+}
+
+async function snapshotFiles(request: TransferRequest, context: TransferContext): Promise<SnapshotFile[]> {
+  const dir = await resolveSnapshotDir(request.operation, request.string('snapshot'), context);
+  try {
+    return await listSnapshotFiles(dir);
+  } catch (error) {
+    if (error instanceof SnapshotTreeError) throw badRequest(`${request.operation}: ${error.message}`);
+    throw error;
+  }
+}
+
+/** A name resolve_snapshots places directly in the snapshot store, to learn where that is. */
+const PROBE = 'disnix-webservice-probe';
+
+/**
+ * The real path of a snapshot directory, given relative to the snapshot store (as the query
+ * operations answer) or absolute (as resolveSnapshots answers, and coordinators pass on). Either
+ * way it must lie inside the store that resolve_snapshots reports, also after following links.
+ */
+async function resolveSnapshotDir(operation: TransferOperationName, given: string, context: TransferContext): Promise<string> {
+  const resolveJob = operations.resolveSnapshots.dbus;
+  const refuse = (why: string) => badRequest(`${operation}: ${JSON.stringify(given.slice(0, 200))} ${why}`);
+  let store: string;
+  let dir: string;
+  if (given.startsWith('/')) {
+    if (given.split('/').some((segment) => segment === '..' || segment === '.')) throw refuse('has . or .. segments');
+    const [probe = ''] = await runJob(context, operation, resolveJob, [[PROBE]], true);
+    if (!probe.endsWith(`/${PROBE}`)) throw unexpected(probe);
+    store = probe.slice(0, -PROBE.length - 1);
+    dir = posix.normalize(given).replace(/\/+$/, '');
+    if (!dir.startsWith(`${store}/`)) throw refuse('is not in the snapshot store of the target; only snapshots are served');
+  } else {
+    const problem = relativePathProblem(given.replace(/\/+$/, ''));
+    if (problem) throw refuse(problem);
+    const relative = given.replace(/\/+$/, '');
+    const [resolved = ''] = await runJob(context, operation, resolveJob, [[relative]], true);
+    if (!resolved.endsWith(`/${relative}`)) throw unexpected(resolved);
+    store = resolved.slice(0, -relative.length - 1);
+    dir = resolved;
+  }
+  let realStore: string;
+  let realDir: string;
+  try {
+    [realStore, realDir] = await Promise.all([realpath(store), realpath(dir)]);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw refuse('is not a snapshot of the target');
+    throw error;
+  }
+  if (realDir === realStore || !isInside(realStore, realDir)) throw refuse('leads outside the snapshot store of the target; only snapshots are served');
+  if (!(await stat(realDir)).isDirectory()) throw refuse('is not a snapshot directory');
+  return realDir;
+}
+
+function unexpected(answer: string): GatewayError {
+  return new GatewayError('GW_ERR_RESULT', `resolve_snapshots answered ${JSON.stringify(answer)}, which does not tell where the snapshot store is`);
+}

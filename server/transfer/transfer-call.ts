@@ -1,0 +1,159 @@
+import type { NextFunction, Request, Response } from 'express';
+import type { GatewayConfig } from '../config/config';
+import type { JobRelay } from '../dbus/job-relay';
+import { GatewayError, isGatewayError } from '../errors';
+import type { CallContext, RecordedCall } from '../jobs-page/job-history';
+import type { Logger } from '../logger';
+import type { GatewayMetrics } from '../metrics/gateway-metrics';
+import { exportRemoteFile, importLocalFile } from './closure-transfer';
+import { type ReceivedMessage, readMessage } from './message-reader';
+import type { Segment } from './message-writer';
+import { replyForm, responseSegments, sendFault, sendReply } from './soap-reply';
+import { exportRemoteSnapshotPaths, exportRemoteSnapshots, importLocalSnapshots } from './snapshot-transfer';
+import type { TransferContext } from './transfer-jobs';
+import { type TransferOperationName, type TransferRequest, isTransferOperation, requestReaderOptions, toTransferRequest } from './transfer-request';
+import { type UploadArea, createUploadArea } from './upload-area';
+
+export interface TransferDeps {
+  readonly config: GatewayConfig;
+  readonly relay: JobRelay;
+  readonly logger: Logger;
+  readonly metrics?: Pick<GatewayMetrics, 'countCall' | 'countBytes'>;
+  /** Told of every transfer call once its request is in: the jobs page's history. */
+  readonly calls?: { callStarted(call: CallContext): RecordedCall };
+}
+
+const OPERATIONS: Record<TransferOperationName, (request: TransferRequest, context: TransferContext) => Promise<Segment[]>> = {
+  importLocalFile,
+  exportRemoteFile,
+  importLocalSnapshots,
+  exportRemoteSnapshotPaths,
+  exportRemoteSnapshots,
+};
+
+/**
+ * One call read by the transfer path: the whole request is received into a private upload
+ * area (files to disk as they stream in), the operation runs, its answer streams out, and the
+ * area is removed whatever happened. An MTOM request of another operation is handed on to the
+ * regular path as the text/xml it holds.
+ */
+export async function handleTransferCall(req: Request, res: Response, next: NextFunction, deps: TransferDeps): Promise<void> {
+  const started = process.hrtime.bigint();
+  const aborter = new AbortController();
+  const onClose = () => {
+    if (!res.writableEnded) aborter.abort();
+  };
+  res.on('close', onClose);
+  let area: UploadArea | undefined;
+  let operation: string | undefined;
+  let jobId: number | undefined;
+  let recorded: RecordedCall | undefined;
+  let received = 0;
+  let sent = 0;
+  // Requests that cannot be read are answered with HTTP 400, as the regular path answers them.
+  let unreadable = false;
+  // Read now: once the caller has gone, Express's req.ip throws (the socket is detached).
+  const client = req.ip;
+  const meta = () => ({ operation, user: userOf(req), client, jobId, durationMs: elapsedMs(started), receivedBytes: received, sentBytes: sent });
+  try {
+    area = await createUploadArea(deps.config.uploadDir).catch((error) => {
+      throw storageError(deps.config.uploadDir, error);
+    });
+    const options = requestReaderOptions(deps.config.maxBodyBytes, area.newFilePath);
+    let message: ReceivedMessage;
+    try {
+      message = await readMessage(
+        req,
+        { contentType: req.get('content-type'), contentEncoding: req.get('content-encoding') },
+        { ...options, keepRootText: deps.config.maxBodyBytes, onBytes: (bytes) => (received += bytes) },
+      );
+    } catch (error) {
+      operation = options.operation();
+      unreadable = true;
+      throw requestError(req, error, deps.config.uploadDir);
+    }
+    operation = message.bodyElement;
+    if (!isTransferOperation(operation)) return handOn(req, message, next);
+    const fileBytes = message.items.reduce((sum, item) => sum + (item.kind === 'file' ? item.file.size : 0), 0);
+    if (fileBytes > 0) deps.metrics?.countBytes('up', fileBytes);
+    recorded = deps.calls?.callStarted({ operation, args: describeArguments(message), user: userOf(req), client });
+    const request = toTransferRequest(operation, message);
+    const onJobId = (id: number) => {
+      jobId = id;
+      recorded?.jobId(id);
+    };
+    const context: TransferContext = { relay: deps.relay, jobTimeouts: deps.config.jobTimeouts, area, signal: aborter.signal, onJobId };
+    const content = await OPERATIONS[operation](request, context);
+    sent = await sendReply(res, responseSegments(operation, content), replyForm(req, request.mtom)).catch((error) => {
+      throw res.destroyed ? callerGone('while the answer was being sent') : error;
+    });
+    if (sent > 0) deps.metrics?.countBytes('down', sent);
+    deps.logger.info('call', { ...meta(), outcome: 'success' });
+    deps.metrics?.countCall(operation, 'success', elapsedMs(started) / 1000);
+    recorded?.ended();
+  } catch (error) {
+    const outcome = isGatewayError(error) ? error.code : 'GW_ERR_INTERNAL';
+    recorded?.ended(error);
+    if (operation !== undefined) deps.metrics?.countCall(operation, outcome, elapsedMs(started) / 1000);
+    if (isGatewayError(error)) deps.logger.warn('call', { ...meta(), outcome, log: error.message });
+    else deps.logger.error('call', { ...meta(), outcome, log: (error as Error)?.stack ?? String(error) });
+    sendFault(req, res, unreadable && isGatewayError(error) && error.code === 'GW_ERR_BAD_REQUEST' ? readStatus(error) : statusOf(error), error);
+  } finally {
+    res.off('close', onClose);
+    await area?.remove().catch((error: unknown) => deps.logger.error('cannot remove an upload area', { dir: area?.dir, error: String(error) }));
+  }
+}
+
+/** The call's parts as the jobs page shows them: text as sent, files by their size. */
+function describeArguments(message: ReceivedMessage): Record<string, unknown> {
+  const args: Record<string, string[]> = {};
+  for (const item of message.items) (args[item.name] ??= []).push(item.kind === 'text' ? item.text : `(${item.file.size} bytes)`);
+  return args;
+}
+
+/** The request holds another operation (as MTOM, or compressed): the regular path reads its envelope. */
+function handOn(req: Request, message: ReceivedMessage, next: NextFunction): void {
+  if (message.rootText === undefined) throw new GatewayError('GW_ERR_BAD_REQUEST', `the request of ${message.bodyElement} is larger than --max-body-size allows`);
+  // The stream is finished, so express.text leaves this body as it is.
+  (req as Request & { body?: unknown }).body = message.rootText;
+  req.headers['content-type'] = 'text/xml; charset=utf-8';
+  delete req.headers['content-encoding'];
+  next();
+}
+
+/** 413 for a request over --max-body-size, as the regular path answers it; 400 for other unreadable ones. */
+function readStatus(error: GatewayError): number {
+  return /is larger than the \d+ bytes accepted/.test(error.message) ? 413 : 400;
+}
+
+function statusOf(error: unknown): number {
+  return isGatewayError(error) && error.code === 'GW_ERR_SHUTTING_DOWN' ? 503 : 500;
+}
+
+function requestError(req: Request, error: unknown, uploadDir: string): GatewayError {
+  if (isGatewayError(error)) return error;
+  const code = (error as NodeJS.ErrnoException)?.code;
+  if (!req.complete && (req.destroyed || code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE')) {
+    return callerGone('before the request was complete; nothing was imported');
+  }
+  if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'EACCES' || code === 'EROFS' || code === 'EMFILE') return storageError(uploadDir, error);
+  const reason = code?.startsWith('Z_') ? `its compressed body cannot be read (${(error as Error).message})` : (error as Error)?.message ?? String(error);
+  return new GatewayError('GW_ERR_BAD_REQUEST', `the request cannot be read: ${reason}`, { cause: error });
+}
+
+function callerGone(when: string): GatewayError {
+  return new GatewayError('GW_ERR_CALLER_GONE', `the caller went away ${when}`);
+}
+
+function storageError(uploadDir: string, error: unknown): GatewayError {
+  const reason = (error as NodeJS.ErrnoException)?.code ?? (error as Error)?.message;
+  return new GatewayError('GW_ERR_UPLOAD_STORAGE', `the gateway cannot store the upload in ${uploadDir} (--upload-dir): ${reason}`, { cause: error });
+}
+
+function userOf(req: Request): string | undefined {
+  return (req as Request & { auth?: { user?: string } }).auth?.user;
+}
+
+function elapsedMs(started: bigint): number {
+  return Math.round(Number(process.hrtime.bigint() - started) / 1e5) / 10;
+}

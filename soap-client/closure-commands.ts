@@ -1,0 +1,76 @@
+import { stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { encodeMessage } from '../server/transfer/message-writer';
+import { ClientError } from './errors';
+import { createDownloadArea, moveToTempName } from './download-area';
+import { createProgress } from './progress';
+import { transferRequestSegments } from './transfer-envelope';
+import { callTransfer } from './transfer-http';
+
+/** What every transfer command needs to reach the gateway. */
+export interface TransferTarget {
+  readonly url: URL;
+  readonly authorization?: string;
+}
+
+/** `--import --localfile FILE...`: each closure file goes up as MTOM and is imported, in turn. */
+export async function importLocalClosures(target: TransferTarget, files: readonly string[]): Promise<string> {
+  for (const path of files) {
+    const size = await localFileSize(path, 'closure file');
+    const progress = createProgress(`upload ${basename(path)}`, size);
+    try {
+      await callTransfer({
+        ...target,
+        operation: 'importLocalFile',
+        message: encodeMessage(transferRequestSegments('importLocalFile', { closure: [{ path, size }] }), 'mtom'),
+        answersFiles: false,
+        newFilePath: noFilesExpected,
+        upload: progress,
+      });
+    } finally {
+      progress.stop();
+    }
+  }
+  return '';
+}
+
+/**
+ * `--export --remotefile PATH...`: the target exports the closure of the paths and it streams
+ * down into a new file under $TMPDIR, whose path is the output. The coordinator removes it.
+ */
+export async function exportRemoteClosure(target: TransferTarget, derivations: readonly string[]): Promise<string> {
+  const area = await createDownloadArea('disnix-soap-client');
+  const progress = createProgress('download closure', undefined);
+  try {
+    const answer = await callTransfer({
+      ...target,
+      operation: 'exportRemoteFile',
+      message: encodeMessage(transferRequestSegments('exportRemoteFile', { derivation: derivations }), 'inline'),
+      answersFiles: true,
+      newFilePath: area.newFilePath,
+      download: progress,
+    });
+    const files = answer.items.filter((item) => item.kind === 'file');
+    if (files.length !== 1 || files[0].kind !== 'file') throw new ClientError(`the gateway answered ${files.length} files where one closure was expected`);
+    return `${await moveToTempName(files[0].file.path, 'disnix-closure')}\n`;
+  } finally {
+    progress.stop();
+    await area.remove();
+  }
+}
+
+export async function localFileSize(path: string, what: string): Promise<number> {
+  try {
+    const info = await stat(path);
+    if (!info.isFile()) throw new ClientError(`the ${what} ${path} is not a regular file`);
+    return info.size;
+  } catch (error) {
+    if (error instanceof ClientError) throw error;
+    throw new ClientError(`cannot read the ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+}
+
+/** For answers that should carry no files: one that does is not what this client asked for. */
+export function noFilesExpected(): string {
+  throw new ClientError('the gateway answered with file contents where none were expected');
+}

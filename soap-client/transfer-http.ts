@@ -1,0 +1,105 @@
+import type { IncomingMessage } from 'node:http';
+import type { OperationName } from '../wsdl/operations';
+import { MessageError, type ReceivedMessage, readMessage } from '../server/transfer/message-reader';
+import type { EncodedMessage } from '../server/transfer/message-writer';
+import { MultipartError } from '../server/transfer/multipart-reader';
+import { SoapReadError } from '../server/transfer/soap-stream-reader';
+import { Base64Error } from '../server/transfer/base64-stream';
+import { ClientError, faultError, httpError, networkError, notSoapError } from './errors';
+import type { Progress } from './progress';
+
+/**
+ * One call of a transfer operation: the request streams out (files read from disk as the
+ * connection takes them), the answer streams in, its files written to disk as they arrive.
+ * Uses the gateway's own readers and writers of SOAP messages with files.
+ */
+export interface TransferCall {
+  readonly url: URL;
+  readonly operation: OperationName;
+  readonly message: EncodedMessage;
+  readonly authorization?: string;
+  /** Whether the answer carries files (`return` elements of base64Binary). */
+  readonly answersFiles: boolean;
+  /** A path for the next file of the answer, in a directory the caller removes on failure. */
+  newFilePath(): string;
+  /** Counts the file bytes sent (uploads). */
+  readonly upload?: Progress;
+  /** Counts the bytes of the answer received (downloads); its total is set from Content-Length. */
+  readonly download?: Progress;
+}
+
+/** The answer's text is small; this only bounds what a misbehaving server could make us hold. */
+const MAX_ANSWER_MARKUP = 64 * 1024 * 1024;
+
+export async function callTransfer(call: TransferCall): Promise<ReceivedMessage> {
+  const { url } = call;
+  const transport = url.protocol === 'https:' ? await import('node:https') : await import('node:http');
+  const headers: Record<string, string | number> = {
+    'Content-Type': call.message.contentType,
+    'Content-Length': call.message.length,
+    SOAPAction: '""',
+    Accept: 'multipart/related, text/xml',
+    Connection: 'close',
+  };
+  if (call.authorization !== undefined) headers.Authorization = call.authorization;
+  return new Promise((resolve, reject) => {
+    let answered = false;
+    const body = call.message.stream((bytes) => call.upload?.add(bytes));
+    const outgoing = transport.request(url, { method: 'POST', headers, agent: false }, (response) => {
+      answered = true;
+      receive(call, response).then(resolve, reject);
+    });
+    // Once the gateway answers (a Fault can come before the upload ends), its answer counts,
+    // not the broken pipe of the rest of the upload.
+    outgoing.on('error', (error) => {
+      body.destroy();
+      if (!answered) reject(networkError(url, error));
+    });
+    body.on('error', (error) => {
+      outgoing.destroy();
+      reject(new ClientError(`cannot send the request: ${error.message}`));
+    });
+    body.pipe(outgoing);
+  });
+}
+
+async function receive(call: TransferCall, response: IncomingMessage): Promise<ReceivedMessage> {
+  const { url } = call;
+  const status = response.statusCode ?? 0;
+  if (status === 401 || status === 404 || (status >= 300 && status < 400)) {
+    response.resume();
+    throw httpError(url, status, response.statusMessage ?? '', response.headers.location);
+  }
+  const length = Number(response.headers['content-length']);
+  if (Number.isFinite(length) && length > 0) call.download?.setTotal(length);
+  const expected = `${call.operation}Response`;
+  let message: ReceivedMessage;
+  try {
+    message = await readMessage(
+      response,
+      { contentType: response.headers['content-type'], contentEncoding: response.headers['content-encoding'] },
+      {
+        acceptBody: (local) => (local === expected ? undefined : `the SOAP Body holds <${local}>, not ${expected}`),
+        partName: (local) => local,
+        isBinary: (part) => call.answersFiles && part === 'return',
+        newFilePath: () => call.newFilePath(),
+        maxMarkupChars: MAX_ANSWER_MARKUP,
+        acceptFault: true,
+        onBytes: (bytes) => call.download?.add(bytes),
+      },
+    );
+  } catch (error) {
+    const { syscall, code } = error as NodeJS.ErrnoException;
+    if (syscall === 'open' || syscall === 'write') throw new ClientError(`cannot store the download: ${code ?? (error as Error).message}`);
+    if (!isFormatError(error)) throw networkError(url, error);
+    if (status !== 200) throw httpError(url, status, response.statusMessage ?? '');
+    throw notSoapError(url, status, response.headers['content-type'] ?? '', (error as Error).message, '');
+  }
+  if (message.fault) throw faultError(message.fault.faultstring, message.fault.faultcode);
+  if (status < 200 || status >= 300) throw httpError(url, status, response.statusMessage ?? '');
+  return message;
+}
+
+function isFormatError(error: unknown): boolean {
+  return error instanceof MessageError || error instanceof SoapReadError || error instanceof MultipartError || error instanceof Base64Error;
+}
