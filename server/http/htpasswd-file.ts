@@ -1,0 +1,82 @@
+import { readFileSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import type { Logger } from '../logger';
+import { type HtpasswdEntry, parseHtpasswd } from './htpasswd';
+
+/**
+ * The users of an htpasswd file, read again whenever the file changes. Checked by a stat of the
+ * path on each request rather than fs.watch: editors and `htpasswd` itself replace the file by
+ * renaming a new one over it, which a watch on the old inode never sees, and a stat is cheap
+ * next to a password check. Concurrent requests share one stat.
+ */
+export class HtpasswdFile {
+  #users: ReadonlyMap<string, HtpasswdEntry> = new Map();
+  #stamp = '';
+  #refreshing: Promise<void> | undefined;
+
+  constructor(
+    readonly path: string,
+    private readonly logger: Logger,
+  ) {}
+
+  /** The entry of a user as the file says now; undefined for unknown users. */
+  async lookup(user: string): Promise<HtpasswdEntry | undefined> {
+    this.#refreshing ??= this.#refresh().finally(() => (this.#refreshing = undefined));
+    await this.#refreshing;
+    return this.#users.get(user);
+  }
+
+  async #refresh(): Promise<void> {
+    let stamp: string;
+    try {
+      const info = await stat(this.path, { bigint: true });
+      stamp = `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
+    } catch (error) {
+      this.#failClosed(`the htpasswd file ${this.path} cannot be read (${codeOf(error)}): no user of it is let in until it can`, `missing:${codeOf(error)}`);
+      return;
+    }
+    if (stamp === this.#stamp) return;
+    let text: string;
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (error) {
+      this.#failClosed(`the htpasswd file ${this.path} cannot be read (${codeOf(error)}): no user of it is let in until it can`, `unreadable:${stamp}`);
+      return;
+    }
+    const { users, problems } = parseHtpasswd(text);
+    const first = this.#stamp === '';
+    this.#users = users;
+    this.#stamp = stamp;
+    for (const problem of problems) this.logger.warn(`htpasswd ${this.path}: ${problem} (skipped)`);
+    this.logger.info(first ? 'htpasswd file read' : 'htpasswd file changed; read again', { file: this.path, users: users.size });
+  }
+
+  /**
+   * A vanished or unreadable file lets nobody in from it: deleting the file is a way to lock
+   * everyone out, and keeping the old users would make it a silent no-op. Logged once per state.
+   */
+  #failClosed(message: string, stamp: string): void {
+    if (this.#stamp === stamp) return;
+    this.#users = new Map();
+    this.#stamp = stamp;
+    this.logger.error(message);
+  }
+}
+
+/** Start-up check: the problems of the file, for the configuration's one report. */
+export function checkHtpasswdFile(path: string, problems: string[]): void {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    problems.push(`htpasswd file ${path} cannot be read: ${codeOf(error)}`);
+    return;
+  }
+  const parsed = parseHtpasswd(text);
+  problems.push(...parsed.problems.map((problem) => `htpasswd file ${path}: ${problem}`));
+  if (parsed.problems.length === 0 && parsed.users.size === 0) problems.push(`htpasswd file ${path} holds no users`);
+}
+
+function codeOf(error: unknown): string {
+  return (error as NodeJS.ErrnoException)?.code ?? String(error);
+}
