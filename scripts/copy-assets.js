@@ -2,11 +2,11 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const root = path.join(__dirname, '..');
-for (const dir of ['wsdl']) {
+for (const [dir, wanted] of [['wsdl', /\.wsdl$/], ['server/jobs-page/static', /\.(html|js|css|svg)$/]]) {
   const from = path.join(root, dir);
   const to = path.join(root, 'dist', dir);
   fs.mkdirSync(to, { recursive: true });
   for (const name of fs.readdirSync(from)) {
-    if (name.endsWith('.wsdl')) fs.copyFileSync(path.join(from, name), path.join(to, name));
+    if (wanted.test(name)) fs.copyFileSync(path.join(from, name), path.join(to, name));
   }
 }
