@@ -1,0 +1,96 @@
+import { chmod, lstat, unlink } from 'node:fs/promises';
+import { type RequestListener, type Server, createServer as createHttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { type AddressInfo, connect } from 'node:net';
+import type { GatewayConfig } from '../config/config';
+import type { SocketConfig } from '../config/listen-settings';
+
+export interface ListeningServer {
+  readonly server: Server;
+  /** The service URL as reachable on the listening address; for a socket, in nginx's notation. */
+  readonly url: string;
+  /** Removes what listening left behind (the socket file); call once the server closed. */
+  cleanup(): Promise<void>;
+}
+
+/** Listens where the configuration says: TCP or a unix socket, plain HTTP or TLS. */
+export async function listenGateway(app: RequestListener, config: GatewayConfig): Promise<ListeningServer> {
+  // https.Server serves the same API as http.Server for everything the gateway uses.
+  const server = config.tls
+    ? (createHttpsServer({ cert: config.tls.cert, key: config.tls.key }, app) as unknown as Server)
+    : createHttpServer(app);
+  const scheme = config.tls ? 'https' : 'http';
+  const { socket } = config;
+  if (socket) {
+    await listenOnSocket(server, socket);
+    return {
+      server,
+      url: `${scheme}://unix:${socket.path}:${config.servicePath}`,
+      cleanup: () => unlink(socket.path).catch(ignoreMissing),
+    };
+  }
+  await listening(server, () => server.listen(config.port, config.host));
+  const { port } = server.address() as AddressInfo;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
+  return { server, url: `${scheme}://${host}:${port}${config.servicePath}`, cleanup: async () => {} };
+}
+
+async function listenOnSocket(server: Server, socket: SocketConfig): Promise<void> {
+  await removeStaleSocket(socket.path);
+  // The socket file is created inside listen(), synchronously, with the umask's permissions:
+  // set them there, so nobody can connect in the moment before the chmod below.
+  await listening(server, () => {
+    const previous = process.umask(0o777 & ~socket.mode);
+    try {
+      server.listen(socket.path);
+    } finally {
+      process.umask(previous);
+    }
+  });
+  await chmod(socket.path, socket.mode);
+}
+
+function listening(server: Server, listen: () => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error) => reject(error);
+    server.once('error', onError);
+    server.once('listening', () => {
+      server.off('error', onError);
+      resolve();
+    });
+    listen();
+  });
+}
+
+/**
+ * A socket file outlives a gateway that was killed, and then blocks the next start. It is
+ * removed only when nothing accepts connections on it, and never if it is not a socket.
+ */
+async function removeStaleSocket(path: string): Promise<void> {
+  const stats = await lstat(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw error;
+  });
+  if (stats === undefined) return;
+  if (!stats.isSocket()) throw new Error(`${path} exists and is not a socket; remove it or choose another --listen-socket`);
+  if (await isAccepting(path)) throw new Error(`${path} is in use: another server listens on it (a gateway already running?)`);
+  await unlink(path);
+}
+
+function isAccepting(path: string): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const probe = connect(path);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ECONNREFUSED') resolve(false);
+      else reject(new Error(`cannot check whether ${path} is in use: ${error.message}`));
+    });
+  });
+}
+
+function ignoreMissing(error: NodeJS.ErrnoException): void {
+  if (error.code !== 'ENOENT') throw error;
+}
