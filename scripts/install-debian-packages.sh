@@ -12,6 +12,14 @@ want 'command -v dbus-daemon' dbus-daemon
 if [ "${1:-test}" = test ]; then
   want 'command -v xmllint' libxml2-utils
   want '/usr/bin/python3 -c "import zeep"' python3-zeep
+  # The reverse-proxy tests start the real servers with their own configuration (apache2-bin:
+  # the server and its modules, without Debian's service), a certificate and an htpasswd file.
+  want 'test -x /usr/sbin/nginx' nginx
+  want 'test -x /usr/sbin/apache2' apache2-bin
+  want 'test -x /usr/bin/htpasswd' apache2-utils
+  want 'test -x /usr/bin/openssl' openssl
+  # The jobs page's browser test drives Debian's chromium through playwright-core (no browser download).
+  want 'test -x /usr/bin/chromium' chromium
 fi
 
 [ ${#need[@]} -eq 0 ] && exit 0

@@ -4,24 +4,44 @@ import type { GatewayConfig } from './config/config';
 import type { JobRelay } from './dbus/job-relay';
 import { GatewayError } from './errors';
 import { createBasicAuth } from './http/basic-auth';
+import { callerWentAway } from './http/caller-gone';
+import { publicUrl } from './http/public-url';
+import { trustFunction } from './http/trusted-proxies';
+import { type Readiness, createHealthRouter } from './http/health';
+import { requestId } from './http/request-id';
+import type { JobsPage } from './jobs-page/jobs-page';
 import type { Logger } from './logger';
+import type { GatewayMetrics } from './metrics/gateway-metrics';
+import { METRICS_PATH, metricsHandler } from './metrics/metrics-endpoint';
 import { checkEnvelope } from './soap/envelope-check';
 import { faultEnvelope, faultFor } from './soap/soap-faults';
 import { createSoapService } from './soap/soap-service';
 import { readWsdl, wsdlForAddress } from './soap/wsdl-document';
+import { createTransferMiddleware } from './transfer/transfer-middleware';
 
 export interface AppDeps {
   readonly config: GatewayConfig;
+  readonly bus: Readiness;
   readonly relay: JobRelay;
+  readonly metrics: GatewayMetrics;
   readonly logger: Logger;
+  /** The operators' page of relayed jobs, at the service's base path (behind the same auth). */
+  readonly jobsPage?: JobsPage;
 }
 
-/** The Express application: auth, the WSDL, the request checks, and the SOAP service. */
-export async function createApp({ config, relay, logger }: AppDeps): Promise<Express> {
+/** The Express application: request ids, probes, auth, metrics, the WSDL, the request checks, and the SOAP service. */
+export async function createApp({ config, bus, relay, metrics, logger, jobsPage }: AppDeps): Promise<Express> {
   const app = express();
   app.disable('x-powered-by');
-  const auth = createBasicAuth(config.auth);
+  // X-Forwarded-* count only from the proxies of --trust-proxy: req.ip, the WSDL's address.
+  app.set('trust proxy', trustFunction(config.trustProxy, config.socket !== undefined));
+  app.use(requestId());
+  // Before auth: probes carry no credentials, and these answers reveal nothing.
+  app.use(createHealthRouter(bus));
+  const auth = createBasicAuth(config.auth, (reason) => metrics.countAuthFailure(reason), { logger, failureLimit: config.authFailureLimit });
   if (auth) app.use(auth);
+  if (jobsPage) app.use(jobsPage.path, jobsPage.router);
+  if (!config.metricsListen) app.get(METRICS_PATH, metricsHandler(metrics));
 
   const wsdl = readWsdl();
   app.get(config.servicePath, (req, res) => {
@@ -32,6 +52,7 @@ export async function createApp({ config, relay, logger }: AppDeps): Promise<Exp
     res.type('application/xml').send(wsdlForAddress(wsdl, callerUrl(req)));
   });
 
+  app.post(config.servicePath, createTransferMiddleware({ config, relay, logger, metrics, calls: jobsPage?.history }));
   app.post(
     config.servicePath,
     express.text({ type: () => true, limit: config.maxBodyBytes }),
@@ -54,7 +75,7 @@ export async function createApp({ config, relay, logger }: AppDeps): Promise<Exp
   await new Promise<void>((resolve, reject) => {
     soap.listen(app, {
       path: config.servicePath,
-      services: createSoapService({ relay, jobTimeouts: config.jobTimeouts, logger }),
+      services: createSoapService({ calls: jobsPage?.history, relay, jobTimeouts: config.jobTimeouts, logger, metrics }),
       xml: wsdl,
       suppressStack: true,
       preserveWhitespace: true,
@@ -68,6 +89,10 @@ export async function createApp({ config, relay, logger }: AppDeps): Promise<Exp
     res.status(404).type('text/plain').send(`Nothing here; the DisnixWebService endpoint is ${config.servicePath}\n`);
   });
   const onError: ErrorRequestHandler = (error, req, res, _next) => {
+    if (callerWentAway(error, req)) {
+      logger.info('the caller went away before its request was read', { path: req.path, client: req.ip });
+      return;
+    }
     const status = typeof error?.status === 'number' ? error.status : 500;
     if (status === 413) {
       sendFault(res, 413, new GatewayError('GW_ERR_BAD_REQUEST', `the request is larger than the ${config.maxBodyBytes} bytes accepted (--max-body-size)`));
@@ -86,5 +111,5 @@ function sendFault(res: express.Response, status: number, error: unknown): void 
 
 /** The URL this caller used for the endpoint, as far as this server can tell. */
 function callerUrl(req: Request): string {
-  return `${req.protocol}://${req.get('host') ?? 'localhost'}${req.baseUrl}${req.path}`;
+  return publicUrl(req, `${req.baseUrl}${req.path}`);
 }

@@ -13,6 +13,7 @@ export const errorCodes = {
   GW_ERR_RESULT: { faultcode: 'Server', statusCode: 500 },
   GW_ERR_CALLER_GONE: { faultcode: 'Client', statusCode: 500 },
   GW_ERR_SHUTTING_DOWN: { faultcode: 'Server', statusCode: 503 },
+  GW_ERR_UPLOAD_STORAGE: { faultcode: 'Server', statusCode: 500 },
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

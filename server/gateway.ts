@@ -1,10 +1,14 @@
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createApp } from './app';
 import type { GatewayConfig } from './config/config';
 import { DisnixBus } from './dbus/bus-connection';
 import { JobRelay } from './dbus/job-relay';
+import { createJobsPage } from './jobs-page/jobs-page';
+import { listenGateway } from './http/listen-target';
 import type { Logger } from './logger';
+import { drainGateway, trackRequests } from './shutdown';
+import { type GatewayMetrics, createGatewayMetrics } from './metrics/gateway-metrics';
+import { startMetricsListener } from './metrics/metrics-endpoint';
 
 export interface Gateway {
   /** The service URL as reachable on the listening address. */
@@ -12,43 +16,58 @@ export interface Gateway {
   readonly server: Server;
   readonly bus: DisnixBus;
   readonly relay: JobRelay;
-  /** Stops accepting calls, lets calls in flight end within `graceMs`, then disconnects. */
+  readonly metrics: GatewayMetrics;
+  /** The /metrics URL of the separate listener (--metrics-listen), if there is one. */
+  readonly metricsUrl?: string;
+  /** Stops accepting calls, lets calls in flight end within `graceMs`, ends the rest with a Fault, then disconnects. */
   close(graceMs?: number): Promise<void>;
 }
 
 export async function startGateway(config: GatewayConfig, logger: Logger): Promise<Gateway> {
   const bus = new DisnixBus(config.bus.address, logger);
   const relay = new JobRelay(bus, logger);
-  const app = await createApp({ config, relay, logger });
+  const metrics = createGatewayMetrics({ relay, bus });
+  const jobsPage = createJobsPage({ servicePath: config.servicePath, historySize: config.jobHistory, bus });
+  const app = await createApp({ jobsPage, config, bus, relay, metrics, logger });
 
   // Not a start-up condition: the daemon or the bus may come later, and each call connects.
   void bus.isDaemonReady().then((ready) => {
     if (!ready) logger.warn('disnix-service is not on the bus yet; calls fail until it is', { bus: config.bus.address });
   });
 
-  const server = await new Promise<Server>((resolve, reject) => {
-    const listening = app.listen(config.port, config.host, (error?: Error) => (error ? reject(error) : resolve(listening)));
-    listening.once('error', reject);
+  // TCP or a unix socket, plain HTTP or TLS.
+  const listening = await listenGateway(app, config).catch((error: unknown) => {
+    bus.close();
+    throw error;
   });
+  const { server, url } = listening;
   // Jobs run for hours; Node's default request timeout would cut such calls off.
   server.requestTimeout = 0;
   server.headersTimeout = 60_000;
-  const { port } = server.address() as AddressInfo;
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
-  const url = `http://${host}:${port}${config.servicePath}`;
+  const requests = trackRequests(server);
+  let separate: Awaited<ReturnType<typeof startMetricsListener>> | undefined;
+  if (config.metricsListen) {
+    try {
+      separate = await startMetricsListener(config, config.metricsListen, metrics, bus);
+    } catch (error) {
+      server.close();
+      bus.close();
+      throw error;
+    }
+  }
 
   return {
     url,
     server,
     bus,
     relay,
+    metrics,
+    metricsUrl: separate?.url,
     async close(graceMs = 0) {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      const deadline = Date.now() + graceMs;
-      while (relay.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      server.closeAllConnections();
-      await closed;
+      separate?.server.close();
+      separate?.server.closeAllConnections();
+      await drainGateway({ server, relay, requests, graceMs, logger });
+      await listening.cleanup();
       bus.close();
     },
   };

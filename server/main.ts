@@ -1,10 +1,9 @@
 #!/usr/bin/env node
 import { ConfigError, parseCommandLine } from './config/config';
+import { formatDuration } from './config/durations';
 import { usageText } from './config/usage';
 import { startGateway } from './gateway';
 import { createLogger } from './logger';
-
-const SHUTDOWN_GRACE_MS = 30_000;
 
 async function main(): Promise<void> {
   const command = parseCommandLine(process.argv.slice(2), process.env);
@@ -17,21 +16,30 @@ async function main(): Promise<void> {
     return;
   }
   const { config } = command;
-  const logger = createLogger({ level: config.logLevel });
+  // A terminal gets readable lines; a pipe (journald, a container runtime) gets JSON for collectors.
+  const json = config.logFormat === 'json' || (config.logFormat === 'auto' && !process.stderr.isTTY);
+  const logger = createLogger({ level: config.logLevel, json });
   const gateway = await startGateway(config, logger);
+  // Before the "listening" line: whoever waits for that line may send a signal at once.
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
   logger.info(`DisnixWebService listening on ${gateway.url} (WSDL: ${gateway.url}?wsdl)`, {
     bus: config.bus.address,
     auth: config.auth.mode === 'none' ? 'none' : 'basic',
+    // Which X-Forwarded-* senders count: the first thing to check when the WSDL names the wrong URL.
+    trustProxy: config.trustProxy?.entries.join(',') ?? 'none',
+    metrics: gateway.metricsUrl ?? 'at /metrics, behind the same auth',
   });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info(`${signal}: no new calls; waiting up to ${SHUTDOWN_GRACE_MS / 1000} s for ${gateway.relay.inFlight} job(s)`);
-    void gateway.close(SHUTDOWN_GRACE_MS).then(() => process.exit(0));
+    logger.info(`${signal}: no new calls; waiting up to ${formatDuration(config.shutdownGraceMs)} for ${gateway.relay.inFlight} job(s)`);
+    void gateway.close(config.shutdownGraceMs).then(() => {
+      logger.info('stopped');
+      process.exit(0);
+    });
   };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
 }
 
 main().catch((error: unknown) => {

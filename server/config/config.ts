@@ -1,23 +1,42 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { resolve } from 'node:path';
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { DEFAULT_SERVICE_PATH } from '../../wsdl/operations';
+import { checkHtpasswdFile } from '../http/htpasswd-file';
+import { type AuthFailureLimit, parseAuthFailureLimit } from './auth-failure-limit';
+import { parseDuration } from './durations';
 import { type JobTimeouts, resolveJobTimeouts } from './job-timeouts';
+import { type ListenSettings, buildListenSettings } from './listen-settings';
 import { type OptionKey, type OptionSpec, optionSpecs } from './options';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+/** 'auto': text on a terminal, json otherwise (decided where the logger is made). */
+export type LogFormat = 'json' | 'text' | 'auto';
+
+export interface ListenAddress {
+  readonly host: string;
+  readonly port: number;
+}
 
 export type AuthConfig =
   | { readonly mode: 'none' }
-  | { readonly mode: 'users'; readonly users: Readonly<Record<string, string>> };
+  | {
+      readonly mode: 'users';
+      /** The single user of the environment (or none, with an htpasswd file). */
+      readonly users: Readonly<Record<string, string>>;
+      /** Read again on every change; the single user above wins for its own name. */
+      readonly htpasswdFile?: string;
+    };
 
 export interface BusConfig {
   readonly kind: 'system' | 'session' | 'address';
   readonly address: string;
 }
 
-/** The gateway's settings, checked once at start-up and frozen. */
-export interface GatewayConfig {
+/** The gateway's settings, checked once at start-up and frozen; socket, TLS and trusted proxies in ListenSettings. */
+export interface GatewayConfig extends ListenSettings {
   readonly port: number;
   readonly host: string;
   readonly servicePath: string;
@@ -25,7 +44,17 @@ export interface GatewayConfig {
   readonly bus: BusConfig;
   readonly jobTimeouts: JobTimeouts;
   readonly maxBodyBytes: number;
+  /** Where uploaded files wait until disnix-service has imported them. */
+  readonly uploadDir: string;
+  /** How many calls the jobs page keeps. */
+  readonly jobHistory: number;
   readonly logLevel: LogLevel;
+  readonly logFormat: LogFormat;
+  readonly authFailureLimit: AuthFailureLimit;
+  /** How long calls in flight may go on after SIGTERM before they end in a Fault. */
+  readonly shutdownGraceMs: number;
+  /** A separate, unauthenticated listener for /metrics; absent: /metrics sits behind the service's auth. */
+  readonly metricsListen?: ListenAddress;
 }
 
 export type ParsedCommandLine =
@@ -44,6 +73,7 @@ export class ConfigError extends Error {
 
 const SYSTEM_BUS_ADDRESS = 'unix:path=/var/run/dbus/system_bus_socket';
 const LOG_LEVELS: readonly LogLevel[] = ['error', 'warn', 'info', 'debug'];
+const LOG_FORMATS: readonly LogFormat[] = ['json', 'text', 'auto'];
 const SIZE_UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
 
 type RawValues = Partial<Record<OptionKey, string | boolean | string[]>>;
@@ -98,16 +128,61 @@ function buildConfig(raw: RawValues, env: NodeJS.ProcessEnv): GatewayConfig {
   const maxBodyBytes = parseSize(text('maxBodySize') ?? '16m');
   if (maxBodyBytes === undefined) problems.push(`max-body-size "${text('maxBodySize')}" is not a size such as 512k or 16m`);
 
+  const jobHistory = Number(text('jobHistory') ?? 500);
+  if (!Number.isInteger(jobHistory) || jobHistory < 1 || jobHistory > 100_000) problems.push(`job-history "${text('jobHistory')}" is not a number of calls from 1 to 100000`);
+
+  const uploadDir = resolve(text('uploadDir') ?? tmpdir());
+  if (!isDirectory(uploadDir)) problems.push(`upload-dir "${uploadDir}" is not an existing directory`);
+
   const logLevel = (text('logLevel') ?? 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`log-level "${logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
 
+  const logFormat = (text('logFormat') ?? 'auto') as LogFormat;
+  if (!LOG_FORMATS.includes(logFormat)) problems.push(`log-format "${logFormat}" is not one of ${LOG_FORMATS.join(', ')}`);
+
+  const metricsText = text('metricsListen');
+  const metricsListen = metricsText === undefined ? undefined : parseListenAddress(metricsText);
+  if (metricsText !== undefined && metricsListen === undefined) {
+    problems.push(`metrics-listen "${metricsText}" is not HOST:PORT, e.g. 127.0.0.1:9464 or [::1]:9464`);
+  }
+
+  const authFailureLimit = parseAuthFailureLimit(text('authFailureLimit'), problems);
+  const graceText = text('shutdownGrace') ?? '30s';
+  const shutdownGraceMs = graceText.trim() === '0' ? 0 : parseDuration(graceText);
+  if (shutdownGraceMs === undefined) problems.push(`shutdown-grace "${graceText}" is not a duration such as 30s, 2m or 0`);
+
+  const listen = buildListenSettings(
+    {
+      listenSocket: text('listenSocket'),
+      socketMode: text('socketMode'),
+      tlsCert: text('tlsCert'),
+      tlsKey: text('tlsKey'),
+      trustProxy: text('trustProxy'),
+      hostOrPortGiven: raw.host !== undefined || raw.port !== undefined,
+      noAuth: raw.noAuth === true,
+      allowRemoteNoAuth: raw.allowRemoteNoAuth === true,
+    },
+    problems,
+  );
+
   if (problems.length > 0) throw new ConfigError(problems);
-  return Object.freeze({ port, host, servicePath, auth, bus, jobTimeouts, maxBodyBytes: maxBodyBytes!, logLevel });
+  return Object.freeze({ ...listen, port, host, servicePath, auth, bus, jobTimeouts, maxBodyBytes: maxBodyBytes!, uploadDir, jobHistory, logLevel, logFormat, metricsListen, authFailureLimit, shutdownGraceMs: shutdownGraceMs! });
+}
+
+/** HOST:PORT, with an IPv6 host in brackets. */
+function parseListenAddress(text: string): ListenAddress | undefined {
+  const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([^\s:[\]]+)):(\d{1,5})$/.exec(text);
+  const port = Number(match?.[3]);
+  if (!match || port > 65535) return undefined;
+  return Object.freeze({ host: match[1] ?? match[2], port });
 }
 
 function buildAuth(raw: RawValues, host: string, problems: string[]): AuthConfig {
+  const htpasswdFile = raw.htpasswd as string | undefined;
   if (raw.noAuth === true) {
-    if (!isLoopback(host) && raw.allowRemoteNoAuth !== true) {
+    if (htpasswdFile !== undefined) problems.push('--no-auth and --htpasswd exclude each other');
+    // A unix socket is reached only from this machine (its mode is checked in listen-settings).
+    if (raw.listenSocket === undefined && !isLoopback(host) && raw.allowRemoteNoAuth !== true) {
       problems.push(`--no-auth on ${host} would let anyone on the network deploy: listen on 127.0.0.1 (e.g. behind an authenticating proxy) or add --allow-remote-no-auth`);
     }
     return Object.freeze({ mode: 'none' });
@@ -123,12 +198,21 @@ function buildAuth(raw: RawValues, host: string, problems: string[]): AuthConfig
       return { mode: 'none' };
     }
   }
+  if (htpasswdFile !== undefined) {
+    checkHtpasswdFile(htpasswdFile, problems);
+    if (!username && !password) return Object.freeze({ mode: 'users', users: Object.freeze({}), htpasswdFile });
+  }
   if (username === undefined || username === '' || password === undefined || password === '') {
+    if (htpasswdFile !== undefined) {
+      problems.push('DISNIX_WEBSERVICE_USERNAME and a password (DISNIX_WEBSERVICE_PASSWORD or --password-file) go together; give both or, with --htpasswd, neither');
+      return { mode: 'none' };
+    }
     problems.push('no credentials: set DISNIX_WEBSERVICE_USERNAME and DISNIX_WEBSERVICE_PASSWORD (or --password-file), or run with --no-auth behind an authenticating proxy');
     return { mode: 'none' };
   }
   if (username.includes(':')) problems.push('the user name must not contain ":" (HTTP basic auth cannot carry it)');
-  return Object.freeze({ mode: 'users', users: Object.freeze({ [username]: password }) });
+  const users = Object.freeze({ [username]: password });
+  return Object.freeze(htpasswdFile === undefined ? { mode: 'users', users } : { mode: 'users', users, htpasswdFile });
 }
 
 function buildBus(raw: RawValues, env: NodeJS.ProcessEnv, problems: string[]): BusConfig {
@@ -144,6 +228,14 @@ function buildBus(raw: RawValues, env: NodeJS.ProcessEnv, problems: string[]): B
     return { kind: 'session', address: session ?? '' };
   }
   return { kind: 'system', address: env.DBUS_SYSTEM_BUS_ADDRESS || SYSTEM_BUS_ADDRESS };
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function parseSize(text: string): number | undefined {

@@ -19,8 +19,8 @@ const MATCH_RULES = [
 
 interface Live {
   readonly bus: dbus.MessageBus;
-  /** Rejects when the connection is lost, so that calls in flight end instead of hanging. */
-  readonly lost: Promise<never>;
+  /** The call's outcome, or a rejection once the connection is lost, so that calls in flight end instead of hanging. */
+  untilLost<T>(call: Promise<T>): Promise<T>;
 }
 
 export interface DisnixBusEvents {
@@ -68,7 +68,7 @@ export class DisnixBus extends EventEmitter<DisnixBusEvents> {
         ? { ...DBUS, member, signature, body }
         : { destination: DISNIX_BUS_NAME, path: DISNIX_OBJECT_PATH, interface: DISNIX_INTERFACE, member, signature, body },
     );
-    const reply = await Promise.race([live.bus.call(message), live.lost]);
+    const reply = await live.untilLost(live.bus.call(message));
     if (reply === null) throw new GatewayError('GW_ERR_DBUS_REJECTED', `D-Bus gave no reply to ${member}`);
     return reply;
   }
@@ -105,13 +105,28 @@ export class DisnixBus extends EventEmitter<DisnixBusEvents> {
     this.#currentBus = bus;
     let loseConnection!: (reason: Error) => void;
     const lost = new Promise<never>((_, reject) => (loseConnection = reject));
-    lost.catch(() => undefined); // observed by racing calls; nobody else must see it unhandled
+    lost.catch(() => undefined); // observed while connecting; nobody else must see it unhandled
+
+    // The calls in flight, rejected when the connection is lost. Not a race against `lost`: that
+    // left a reaction on it for every call ever made on the connection (about 0.7 KB each).
+    const inFlight = new Set<(reason: Error) => void>();
+    let lostWith: Error | undefined;
+    const untilLost = <T>(call: Promise<T>): Promise<T> => {
+      if (lostWith) return Promise.reject(lostWith);
+      return new Promise<T>((resolve, reject) => {
+        inFlight.add(reject);
+        call.then(resolve, reject).finally(() => inFlight.delete(reject));
+      });
+    };
 
     let dead = false;
     const die = (reason: Error) => {
       if (dead) return;
       dead = true;
-      loseConnection(new GatewayError('GW_ERR_BUS_UNAVAILABLE', `lost the D-Bus connection to ${this.address}: ${reason.message.replace(/^Error: /, '')}`, { cause: reason }));
+      lostWith = new GatewayError('GW_ERR_BUS_UNAVAILABLE', `lost the D-Bus connection to ${this.address}: ${reason.message.replace(/^Error: /, '')}`, { cause: reason });
+      loseConnection(lostWith);
+      for (const reject of inFlight) reject(lostWith);
+      inFlight.clear();
       if (this.#currentBus === bus) {
         this.#currentBus = undefined;
         this.#live = undefined;
@@ -143,9 +158,8 @@ export class DisnixBus extends EventEmitter<DisnixBusEvents> {
     });
 
     bus.on('message', (message) => this.#dispatch(message));
-    const live: Live = { bus, lost };
-    const call = (member: string, signature: string, body: unknown[]) =>
-      Promise.race([bus.call(new dbus.Message({ ...DBUS, member, signature, body })), lost]);
+    const live: Live = { bus, untilLost };
+    const call = (member: string, signature: string, body: unknown[]) => untilLost(bus.call(new dbus.Message({ ...DBUS, member, signature, body })));
     for (const rule of MATCH_RULES) await call('AddMatch', 's', [rule]);
     try {
       const reply = await call('GetNameOwner', 's', [DISNIX_BUS_NAME]);

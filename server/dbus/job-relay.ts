@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import { EventEmitter } from 'node:events';
 import * as dbus from 'dbus-next';
 import type { DbusJob } from '../../wsdl/operations';
@@ -34,6 +35,8 @@ interface PendingJob {
   readonly owner: string;
   readonly request: JobRequest;
   settle(outcome: { signal: JobSignal; results: string[] } | Error): void;
+  /** Runs a task in the async context of the call that started the job, so that its log lines name that call. */
+  inCallContext(task: () => void): void;
 }
 
 /** Daemon errors that mean "nobody is there to run the job". */
@@ -122,6 +125,7 @@ export class JobRelay extends EventEmitter<JobEvents> {
         jobId,
         owner,
         request,
+        inCallContext: AsyncResource.bind((task: () => void) => task()),
         settle: (outcome) => {
           if (this.#pending.get(id) !== job) return;
           this.#pending.delete(id);
@@ -147,10 +151,21 @@ export class JobRelay extends EventEmitter<JobEvents> {
     job.settle({ signal: message.member as JobSignal, results: list });
   }
 
-  #failWhere(affected: (job: PendingJob) => boolean, code: 'GW_ERR_DAEMON_GONE' | 'GW_ERR_BUS_UNAVAILABLE', what: string): void {
+  /**
+   * Ends every call still waiting with a Fault, for a shutdown whose grace period is over: a
+   * Fault tells the caller what happened, a dropped connection would not. The daemon goes on.
+   */
+  abandonAll(what: string): void {
+    this.#failWhere(() => true, 'GW_ERR_SHUTTING_DOWN', what);
+  }
+
+  #failWhere(affected: (job: PendingJob) => boolean, code: 'GW_ERR_DAEMON_GONE' | 'GW_ERR_BUS_UNAVAILABLE' | 'GW_ERR_SHUTTING_DOWN', what: string): void {
     for (const job of [...this.#pending.values()].filter(affected)) {
-      void this.#log(job.owner, job.jobId).then((log) =>
-        job.settle(this.#unanswered(job.request, job.jobId, `was still running when ${what}`, log, code)),
+      // Bus events arrive outside any call's context; each job's failure is told in its own.
+      job.inCallContext(() =>
+        void this.#log(job.owner, job.jobId).then((log) =>
+          job.settle(this.#unanswered(job.request, job.jobId, `was still running when ${what}`, log, code)),
+        ),
       );
     }
   }

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { ConfigError, parseCommandLine } from '../config/config';
 import { startGateway } from '../gateway';
+import { jobsPagePath } from '../jobs-page/page-path';
 import { createLogger } from '../logger';
 import { startDemoDaemon } from './demo-daemon-process';
 import { demoLayout } from './demo-layout';
@@ -56,6 +57,7 @@ async function main(): Promise<void> {
       '',
       `  service   ${url}`,
       `  WSDL      ${url}?wsdl`,
+      `  jobs page ${new URL(jobsPagePath(new URL(url).pathname), url).href}`,
       `  user      ${username}`,
       `  password  ${password}`,
       `  D-Bus     ${bus.address}`,

@@ -3,7 +3,9 @@ import { type OperationName, SERVICE_NAME, isRelayed, operationNames } from '../
 import type { JobTimeouts } from '../config/job-timeouts';
 import type { JobRelay } from '../dbus/job-relay';
 import { GatewayError, isGatewayError } from '../errors';
+import type { CallContext, RecordedCall } from '../jobs-page/job-history';
 import type { Logger } from '../logger';
+import type { GatewayMetrics } from '../metrics/gateway-metrics';
 import { type OperationResult, relayOperation } from '../operations/relay-operation';
 import type { RawArguments } from '../operations/operation-arguments';
 import { faultFor } from './soap-faults';
@@ -16,6 +18,9 @@ export interface SoapServiceDeps {
   readonly relay: JobRelay;
   readonly jobTimeouts: JobTimeouts;
   readonly logger: Logger;
+  /** Told of every call as it comes in: the jobs page's history. */
+  readonly calls?: { callStarted(call: CallContext): RecordedCall };
+  readonly metrics?: Pick<GatewayMetrics, 'countCall'>;
 }
 
 /** The service object the `soap` package dispatches to: one handler per table operation. */
@@ -34,6 +39,7 @@ function createHandler(name: OperationName, deps: SoapServiceDeps): SoapHandler 
     res.on('close', onClose);
     let jobId: number | undefined;
     const call = { operation: name, user: userOf(req), client: req.ip };
+    const recorded = deps.calls?.callStarted({ ...call, args });
     try {
       if (!isRelayed(name)) {
         throw new GatewayError('GW_ERR_BAD_REQUEST', `${name} moves file contents, which this gateway does not support yet`);
@@ -42,13 +48,21 @@ function createHandler(name: OperationName, deps: SoapServiceDeps): SoapHandler 
         relay: deps.relay,
         jobTimeouts: deps.jobTimeouts,
         signal: aborter.signal,
-        onJobId: (id) => (jobId = id),
+        onJobId: (id) => {
+          jobId = id;
+          recorded?.jobId(id);
+        },
       });
-      deps.logger.info('call', { ...call, jobId, durationMs: elapsedMs(started), outcome: 'success' });
+      const durationMs = elapsedMs(started);
+      deps.logger.info('call', { ...call, jobId, durationMs, outcome: 'success' });
+      deps.metrics?.countCall(name, 'success', durationMs / 1000);
+      recorded?.ended();
       return toSoapResponse(result);
     } catch (error) {
+      recorded?.ended(error);
       const outcome = isGatewayError(error) ? error.code : 'GW_ERR_INTERNAL';
       const meta = { ...call, jobId, durationMs: elapsedMs(started), outcome };
+      deps.metrics?.countCall(name, outcome, meta.durationMs / 1000);
       if (isGatewayError(error)) deps.logger.warn('call', { ...meta, log: error.message });
       else deps.logger.error('call', { ...meta, log: (error as Error)?.stack ?? String(error) });
       throw faultFor(error);

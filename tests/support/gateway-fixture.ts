@@ -1,7 +1,7 @@
 import { startPrivateBus, type PrivateBus } from '../../server/demo/private-bus';
 import { parseCommandLine } from '../../server/config/config';
 import { startGateway, type Gateway } from '../../server/gateway';
-import { createLogger, silentLogger } from '../../server/logger';
+import { type Logger, createLogger, silentLogger } from '../../server/logger';
 import { type DemoDaemon, startDemoDaemon } from './demo-daemon';
 
 export interface GatewayEnvironment {
@@ -24,6 +24,10 @@ export interface EnvironmentOptions {
   readonly daemonArgs?: readonly string[];
   /** Start without a demo daemon on the bus. */
   readonly withoutDaemon?: boolean;
+  /** Where the gateway listens instead of `--host 127.0.0.1 --port 0`, e.g. ['--listen-socket', PATH]. */
+  readonly listenArgs?: readonly string[];
+  /** Where the gateway logs (default: nowhere, or GATEWAY_TEST_LOG's level on stderr). */
+  readonly logger?: Logger;
 }
 
 /**
@@ -40,12 +44,12 @@ export async function startGatewayEnvironment(options: EnvironmentOptions = {}):
   try {
     if (!options.withoutDaemon) daemon = await startDemoDaemon({ busAddress: bus.address, extraArgs: options.daemonArgs });
     const command = parseCommandLine(
-      ['--host', '127.0.0.1', '--port', '0', '--bus-address', bus.address, ...(options.gatewayArgs ?? [])],
+      [...(options.listenArgs ?? ['--host', '127.0.0.1', '--port', '0']), '--bus-address', bus.address, ...(options.gatewayArgs ?? [])],
       { DISNIX_WEBSERVICE_USERNAME: username, DISNIX_WEBSERVICE_PASSWORD: password },
     );
     if (command.kind !== 'run') throw new Error('unexpected command line');
     const level = process.env.GATEWAY_TEST_LOG;
-    const logger = level ? createLogger({ level: level as 'debug' }) : silentLogger;
+    const logger = options.logger ?? (level ? createLogger({ level: level as 'debug' }) : silentLogger);
     gateway = await startGateway(command.config, logger);
   } catch (error) {
     await daemon?.stop();
