@@ -1,4 +1,5 @@
 import type { Request, RequestHandler, Response } from 'express';
+import basicAuth from 'express-basic-auth';
 import { type AuthFailureLimit, DEFAULT_AUTH_FAILURE_LIMIT } from '../config/auth-failure-limit';
 import type { AuthConfig } from '../config/config';
 import { type Logger, silentLogger } from '../logger';
@@ -52,51 +53,69 @@ export function createBasicAuth(
     return { ok: ok && entry !== undefined, known: entry !== undefined };
   };
 
+  /** 'ok', 'refused' (a 401 follows), or 'answered' when the refusal went over the limit (429 sent). */
+  const decide = async (req: Request, res: Response, user: string, password: string): Promise<'ok' | 'refused' | 'answered'> => {
+    const { ok, known } = await check(user, password);
+    if (ok) return 'ok';
+    onFailure?.('refused');
+    logger.warn('credentials refused', { client: req.ip ?? 'local socket', user: known ? user : undefined, reason: known ? 'wrong password' : 'unknown user' });
+    const over = await limiter.recordFailure(req, res);
+    if (over === undefined) return 'refused';
+    tooMany(res, over);
+    return 'answered';
+  };
+
   return async (req, res, next) => {
-    const client = req.ip ?? 'local socket';
     const waitSeconds = await limiter.blockedFor(req);
     if (waitSeconds !== undefined) {
-      logger.debug('login attempt of a blocked address refused', { client, retryAfterSeconds: waitSeconds });
+      logger.debug('login attempt of a blocked address refused', { client: req.ip ?? 'local socket', retryAfterSeconds: waitSeconds });
       tooMany(res, waitSeconds);
       return;
     }
-    const credentials = readCredentials(req.headers.authorization);
-    if (credentials === undefined) {
-      onFailure?.('missing');
-      challenge(res, 'Credentials are required (HTTP basic auth).\n');
+    if (isMalformed(req.headers.authorization)) {
+      // express-basic-auth would take it for no credentials; it is a failed login attempt.
+      onFailure?.('refused');
+      logger.warn('credentials refused', { client: req.ip ?? 'local socket', reason: 'malformed Authorization header' });
+      const over = await limiter.recordFailure(req, res);
+      if (over !== undefined) tooMany(res, over);
+      else res.set('WWW-Authenticate', `Basic realm="${REALM}"`).status(401).type('text/plain').send('The credentials were refused.\n');
       return;
     }
-    const { ok, known } = credentials === 'malformed' ? { ok: false, known: false } : await check(credentials.user, credentials.password);
-    if (ok && credentials !== 'malformed') {
-      (req as AuthenticatedRequest).auth = { user: credentials.user };
-      next();
-      return;
-    }
-    onFailure?.('refused');
-    logger.warn('credentials refused', {
-      client,
-      user: known && credentials !== 'malformed' ? credentials.user : undefined,
-      reason: credentials === 'malformed' ? 'malformed Authorization header' : known ? 'wrong password' : 'unknown user',
+    // express-basic-auth reads the header, challenges and answers 401; built per request so
+    // that its asynchronous authorizer can count a refusal against this caller's address.
+    const middleware = basicAuth({
+      challenge: true,
+      realm: REALM,
+      authorizeAsync: true,
+      authorizer: (user: string, password: string, done: (error: null, approved: boolean) => void) => {
+        decide(req, res, user, password).then(
+          (verdict) => verdict !== 'answered' && done(null, verdict === 'ok'),
+          (error: unknown) => {
+            logger.error('the credentials could not be checked', { error: String(error) });
+            done(null, false);
+          },
+        );
+      },
+      unauthorizedResponse: (refused: Request & { auth?: unknown }) => {
+        if (refused.auth) return 'The credentials were refused.\n';
+        onFailure?.('missing');
+        return 'Credentials are required (HTTP basic auth).\n';
+      },
     });
-    const over = await limiter.recordFailure(req, res);
-    if (over !== undefined) tooMany(res, over);
-    else challenge(res, 'The credentials were refused.\n');
+    middleware(req, res, (error?: unknown) => {
+      // The password stays here: the rest of the gateway may know the caller's name only.
+      const { user } = (req as Request & { auth: { user: string } }).auth;
+      (req as AuthenticatedRequest).auth = { user };
+      next(error);
+    });
   };
 }
 
-/** The Basic scheme's user and password; 'malformed' for a Basic header that holds neither. */
-function readCredentials(header: string | undefined): { user: string; password: string } | 'malformed' | undefined {
-  if (header === undefined || header.trim() === '') return undefined;
+/** A header that names no Basic user:password pair (absent or blank headers are not malformed). */
+function isMalformed(header: string | undefined): boolean {
+  if (header === undefined || header.trim() === '') return false;
   const match = /^Basic +([A-Za-z0-9+/]+={0,2}) *$/i.exec(header);
-  if (!match) return 'malformed';
-  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  if (colon < 0) return 'malformed';
-  return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
-}
-
-function challenge(res: Response, text: string): void {
-  res.set('WWW-Authenticate', `Basic realm="${REALM}"`).status(401).type('text/plain').send(text);
+  return !match || !Buffer.from(match[1], 'base64').toString('utf8').includes(':');
 }
 
 function tooMany(res: Response, seconds: number): void {
