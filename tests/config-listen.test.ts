@@ -1,30 +1,18 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, type GatewayConfig, parseCommandLine } from '../server/config/config';
+import type { GatewayConfig } from '../server/config/config';
 import { trustFunction } from '../server/http/trusted-proxies';
 import { createCertificate } from './support/tls-files';
+import { configFrom, configProblems } from './support/config-helpers';
 
 /** The settings of issue 5: unix socket, TLS, trusted proxies, and --no-auth with them. */
 const credentials = { DISNIX_WEBSERVICE_USERNAME: 'admin', DISNIX_WEBSERVICE_PASSWORD: 'pw' };
 const dir = mkdtempSync(join(tmpdir(), 'config-listen-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function run(argv: string[], env: NodeJS.ProcessEnv = credentials): GatewayConfig {
-  const command = parseCommandLine(argv, env);
-  if (command.kind !== 'run') throw new Error(`expected a run, got ${command.kind}`);
-  return command.config;
-}
-
-function problems(argv: string[], env: NodeJS.ProcessEnv = credentials): readonly string[] {
-  try {
-    run(argv, env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
+const run = (argv: string[], env: NodeJS.ProcessEnv = credentials): GatewayConfig => configFrom(argv, env);
+const problems = (argv: string[], env: NodeJS.ProcessEnv = credentials): readonly string[] => configProblems(argv, env);
 
 describe('--listen-socket and --socket-mode', () => {
   test('a socket with the default mode 0660, from the flag or DISNIX_WEBSERVICE_SOCKET', () => {

@@ -2,27 +2,15 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, type GatewayConfig, parseCommandLine } from '../server/config/config';
+import type { GatewayConfig } from '../server/config/config';
 import { optionSpecs } from '../server/config/options';
 import { usageText } from '../server/config/usage';
+import { configFrom, configProblems } from './support/config-helpers';
 
 const credentials = { DISNIX_WEBSERVICE_USERNAME: 'admin', DISNIX_WEBSERVICE_PASSWORD: 'pw' };
 
-function run(argv: string[], env: NodeJS.ProcessEnv = credentials): GatewayConfig {
-  const command = parseCommandLine(argv, env);
-  if (command.kind !== 'run') throw new Error(`expected a run, got ${command.kind}`);
-  return command.config;
-}
-
-function problems(argv: string[], env: NodeJS.ProcessEnv = credentials): readonly string[] {
-  try {
-    run(argv, env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
+const run = (argv: string[], env: NodeJS.ProcessEnv = credentials): GatewayConfig => configFrom(argv, env);
+const problems = (argv: string[], env: NodeJS.ProcessEnv = credentials): readonly string[] => configProblems(argv, env);
 
 test('defaults: port 8080 on every interface, the original endpoint path, the system bus', () => {
   const config = run([]);

@@ -2,11 +2,12 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { chmod, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, type GatewayConfig, parseCommandLine } from '../server/config/config';
+import type { GatewayConfig } from '../server/config/config';
 import { usageText } from '../server/config/usage';
 import { HtpasswdFile } from '../server/http/htpasswd-file';
 import { parseHtpasswd, sameSecret, verifyPassword } from '../server/http/htpasswd';
 import type { Logger } from '../server/logger';
+import { configFrom, configProblems } from './support/config-helpers';
 
 /** The htpasswd formats, checked against entries written by Apache's own htpasswd tool. */
 const FIXTURE = join(__dirname, 'fixtures', 'htpasswd');
@@ -156,20 +157,8 @@ describe('an htpasswd file that changes while the gateway runs', () => {
 });
 
 describe('configuration of authentication, the failure limit and the shutdown grace', () => {
-  const run = (argv: string[], env: NodeJS.ProcessEnv = {}): GatewayConfig => {
-    const command = parseCommandLine(argv, env);
-    if (command.kind !== 'run') throw new Error('expected a run');
-    return command.config;
-  };
-  const problems = (argv: string[], env: NodeJS.ProcessEnv = {}): readonly string[] => {
-    try {
-      run(argv, env);
-    } catch (error) {
-      if (error instanceof ConfigError) return error.problems;
-      throw error;
-    }
-    throw new Error('expected a ConfigError');
-  };
+  const run = (argv: string[], env: NodeJS.ProcessEnv = {}): GatewayConfig => configFrom(argv, env);
+  const problems = (argv: string[], env: NodeJS.ProcessEnv = {}): readonly string[] => configProblems(argv, env);
   const single = { DISNIX_WEBSERVICE_USERNAME: 'admin', DISNIX_WEBSERVICE_PASSWORD: 'pw' };
 
   test('--htpasswd alone is enough; with the single user both are kept; the variable works too', () => {
