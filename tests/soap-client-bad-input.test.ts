@@ -1,10 +1,8 @@
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { DEFAULT_SERVICE_PATH } from '../wsdl/operations';
 import { type GatewayEnvironment, startGatewayEnvironment } from './support/gateway-fixture';
+import { type ClientRun, assertClientBuilt, runClient } from './support/run-client';
 
 /**
  * disnix-soap-client as the coordinator runs it, given every kind of bad input: a bad command
@@ -12,20 +10,10 @@ import { type GatewayEnvironment, startGatewayEnvironment } from './support/gate
  * with one clear message on stderr, a non-zero exit, and nothing at all on stdout (the
  * coordinator parses stdout, so a partial result there would be taken for an answer).
  */
-const CLIENT = join(__dirname, '..', 'dist', 'soap-client', 'main.js');
-
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+type Run = Pick<ClientRun, 'code' | 'stdout' | 'stderr'>;
 
 function client(args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLIENT, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, timeout: 20_000 }, (error, stdout, stderr) => {
-      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : null, stdout, stderr });
-    });
-  });
+  return runClient(args, env, { timeoutMs: 20_000 });
 }
 
 function expectCleanFailure(run: Run, message: RegExp): void {
@@ -56,7 +44,7 @@ const fakeRoutes: Record<string, RequestListener> = {
 };
 
 beforeAll(async () => {
-  if (!existsSync(CLIENT)) throw new Error(`${CLIENT} is missing: run npm run build first`);
+  assertClientBuilt();
   gw = await startGatewayEnvironment();
   fake = createServer((req, res) => (fakeRoutes[req.url ?? ''] ?? ((_q, r) => r.writeHead(404).end()))(req, res));
   await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));

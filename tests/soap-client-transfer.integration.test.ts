@@ -14,23 +14,18 @@ import { basename, dirname, join } from 'node:path';
 import { DEFAULT_SERVICE_PATH } from '../wsdl/operations';
 import { demoLayout } from '../server/demo/demo-layout';
 import { type GatewayEnvironment, startGatewayEnvironment } from './support/gateway-fixture';
+import { CLIENT, type ClientRun, assertClientBuilt, runClient } from './support/run-client';
 import { addStorePath } from './support/demo-store';
 import { sha256 } from './support/transfer-wire';
 
-const CLIENT = join(__dirname, '..', 'dist', 'soap-client', 'main.js');
-
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+type Run = Pick<ClientRun, 'code' | 'stdout' | 'stderr'>;
 
 let gw: GatewayEnvironment;
 let work: string;
 let clientTmp: string;
 
 beforeAll(async () => {
-  if (!existsSync(CLIENT)) throw new Error(`${CLIENT} is missing: run npx tsc -p tsconfig.json first`);
+  assertClientBuilt();
   gw = await startGatewayEnvironment();
   work = await mkdtemp(join(tmpdir(), 'client-transfer-'));
 }, 60_000);
@@ -43,12 +38,7 @@ beforeEach(async () => {
 });
 
 function client(args: readonly string[], target = gw.url): Promise<Run> {
-  const env = { PATH: process.env.PATH ?? '', TMPDIR: clientTmp, DISNIX_SOAP_CLIENT_USERNAME: gw.username, DISNIX_SOAP_CLIENT_PASSWORD: gw.password };
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLIENT, '--target', target, ...args], { env, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : null, stdout, stderr });
-    });
-  });
+  return runClient(['--target', target, ...args], { TMPDIR: clientTmp, DISNIX_SOAP_CLIENT_USERNAME: gw.username, DISNIX_SOAP_CLIENT_PASSWORD: gw.password });
 }
 
 function expectSuccess(run: Run): string {

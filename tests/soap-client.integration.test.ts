@@ -3,7 +3,6 @@
  * the argv shapes of reference section 3, against the real gateway and the demo disnix-service
  * on a private dbus-daemon. Needs `npx tsc -p tsconfig.json` first (npm test does it).
  */
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer, request as httpRequest, type IncomingHttpHeaders, type RequestListener } from 'node:http';
@@ -13,6 +12,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_SERVICE_PATH } from '../wsdl/operations';
 import { startGatewayEnvironment, type GatewayEnvironment } from './support/gateway-fixture';
+import { type ClientRun, assertClientBuilt, runClient } from './support/run-client';
 import { addDerivation, addStorePath, componentOf, outputOf, writeComponentState } from './support/demo-store';
 
 const SOAP_NS = 'http://schemas.xmlsoap.org/soap/envelope/';
@@ -38,13 +38,7 @@ czmsAYvHBjQcWI+eaB14NJ4igK8CIQDD2GlG+WHczPHpBRIIfanP7NUCHuWfuryt
 -----END CERTIFICATE-----
 `;
 
-const CLIENT = join(__dirname, '..', 'dist', 'soap-client', 'main.js');
-
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+type Run = Pick<ClientRun, 'code' | 'stdout' | 'stderr'>;
 
 let gw: GatewayEnvironment;
 let url: string;
@@ -52,7 +46,7 @@ let stateDir: string;
 let workDir: string;
 
 beforeAll(async () => {
-  if (!existsSync(CLIENT)) throw new Error(`${CLIENT} is missing: run npx tsc -p tsconfig.json first`);
+  assertClientBuilt();
   gw = await startGatewayEnvironment();
   url = gw.url;
   stateDir = gw.daemon.stateDir;
@@ -69,20 +63,7 @@ afterAll(async () => {
  * only PATH and the credentials, unless `env` says otherwise.
  */
 function client(args: readonly string[], env: Record<string, string | undefined> = {}): Promise<Run> {
-  const childEnv: Record<string, string> = {};
-  const wanted = {
-    PATH: process.env.PATH,
-    DISNIX_SOAP_CLIENT_USERNAME: gw.username,
-    DISNIX_SOAP_CLIENT_PASSWORD: gw.password,
-    ...env,
-  };
-  for (const [key, value] of Object.entries(wanted)) if (value !== undefined) childEnv[key] = value;
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLIENT, ...args], { env: childEnv }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runClient(args, { DISNIX_SOAP_CLIENT_USERNAME: gw.username, DISNIX_SOAP_CLIENT_PASSWORD: gw.password, ...env });
 }
 
 function expectSuccess(run: Run, stdout: string): void {

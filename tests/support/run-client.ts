@@ -16,13 +16,21 @@ export function assertClientBuilt(): void {
   if (!existsSync(CLIENT)) throw new Error(`${CLIENT} is missing: run npm run build first`);
 }
 
-/** Runs the client asynchronously with only PATH and the given variables in its environment. */
-export function runClient(args: readonly string[], env: Readonly<Record<string, string | undefined>> = {}): Promise<ClientRun> {
+/**
+ * Runs the client asynchronously with only PATH and the given variables in its environment
+ * (a variable given as undefined is left out). With `timeoutMs`, a client that hangs is killed
+ * and its run ends with code null.
+ */
+export function runClient(
+  args: readonly string[],
+  env: Readonly<Record<string, string | undefined>> = {},
+  options: { readonly timeoutMs?: number } = {},
+): Promise<ClientRun> {
   const childEnv: Record<string, string> = {};
   for (const [key, value] of Object.entries({ PATH: process.env.PATH, ...env })) if (value !== undefined) childEnv[key] = value;
   const started = Date.now();
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLIENT, ...args], { env: childEnv, maxBuffer: 256 * 1024 * 1024 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [CLIENT, ...args], { env: childEnv, maxBuffer: 256 * 1024 * 1024, timeout: options.timeoutMs ?? 0 }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
       resolve({ code, stdout, stderr, durationMs: Date.now() - started });
     });
