@@ -2,10 +2,11 @@ import type { Request, Response } from 'express';
 import { type OperationName, SERVICE_NAME, isRelayed, operationNames } from '../../wsdl/operations';
 import type { JobTimeouts } from '../config/job-timeouts';
 import type { JobRelay } from '../dbus/job-relay';
-import { GatewayError, isGatewayError } from '../errors';
+import { GatewayError } from '../errors';
 import type { CallContext, RecordedCall } from '../jobs-page/job-history';
 import type { Logger } from '../logger';
 import type { GatewayMetrics } from '../metrics/gateway-metrics';
+import { reportCall, userOf, watchCall } from '../operations/call-report';
 import { type OperationResult, relayOperation } from '../operations/relay-operation';
 import type { RawArguments } from '../operations/operation-arguments';
 import { faultFor } from './soap-faults';
@@ -31,43 +32,32 @@ export function createSoapService(deps: SoapServiceDeps): Record<string, Record<
 
 function createHandler(name: OperationName, deps: SoapServiceDeps): SoapHandler {
   return async (args, _callback, _headers, req, res) => {
-    const started = process.hrtime.bigint();
-    const aborter = new AbortController();
-    const onClose = () => {
-      if (!res.writableEnded) aborter.abort();
-    };
-    res.on('close', onClose);
+    const watch = watchCall(res);
     let jobId: number | undefined;
     const call = { operation: name, user: userOf(req), client: req.ip };
     const recorded = deps.calls?.callStarted({ ...call, args });
     try {
       if (!isRelayed(name)) {
-        throw new GatewayError('GW_ERR_BAD_REQUEST', `${name} moves file contents, which this gateway does not support yet`);
+        throw new GatewayError('GW_ERR_BAD_REQUEST', `${name} moves file contents: send it as MTOM, or as text/xml whose body begins within the first 64 KiB`);
       }
       const result = await relayOperation(name, args, {
         relay: deps.relay,
         jobTimeouts: deps.jobTimeouts,
-        signal: aborter.signal,
+        signal: watch.signal,
         onJobId: (id) => {
           jobId = id;
           recorded?.jobId(id);
         },
       });
-      const durationMs = elapsedMs(started);
-      deps.logger.info('call', { ...call, jobId, durationMs, outcome: 'success' });
-      deps.metrics?.countCall(name, 'success', durationMs / 1000);
+      reportCall(deps, name, watch.elapsedMs(), { ...call, jobId });
       recorded?.ended();
       return toSoapResponse(result);
     } catch (error) {
       recorded?.ended(error);
-      const outcome = isGatewayError(error) ? error.code : 'GW_ERR_INTERNAL';
-      const meta = { ...call, jobId, durationMs: elapsedMs(started), outcome };
-      deps.metrics?.countCall(name, outcome, meta.durationMs / 1000);
-      if (isGatewayError(error)) deps.logger.warn('call', { ...meta, log: error.message });
-      else deps.logger.error('call', { ...meta, log: (error as Error)?.stack ?? String(error) });
+      reportCall(deps, name, watch.elapsedMs(), { ...call, jobId }, error);
       throw faultFor(error);
     } finally {
-      res.off('close', onClose);
+      watch.release();
     }
   };
 }
@@ -81,12 +71,4 @@ function toSoapResponse(result: OperationResult): object {
     case 'strings':
       return { return: [...result.values] };
   }
-}
-
-function userOf(req: Request): string | undefined {
-  return (req as Request & { auth?: { user?: string } }).auth?.user;
-}
-
-function elapsedMs(started: bigint): number {
-  return Math.round(Number(process.hrtime.bigint() - started) / 1e5) / 10;
 }

@@ -4,6 +4,7 @@ import type { JobRelay } from '../dbus/job-relay';
 import { GatewayError, isGatewayError } from '../errors';
 import type { CallContext, RecordedCall } from '../jobs-page/job-history';
 import type { Logger } from '../logger';
+import { reportCall, userOf, watchCall } from '../operations/call-report';
 import type { GatewayMetrics } from '../metrics/gateway-metrics';
 import { exportRemoteFile, importLocalFile } from './closure-transfer';
 import { type ReceivedMessage, readMessage } from './message-reader';
@@ -38,12 +39,7 @@ const OPERATIONS: Record<TransferOperationName, (request: TransferRequest, conte
  * regular path as the text/xml it holds.
  */
 export async function handleTransferCall(req: Request, res: Response, next: NextFunction, deps: TransferDeps): Promise<void> {
-  const started = process.hrtime.bigint();
-  const aborter = new AbortController();
-  const onClose = () => {
-    if (!res.writableEnded) aborter.abort();
-  };
-  res.on('close', onClose);
+  const watch = watchCall(res);
   let area: UploadArea | undefined;
   let operation: string | undefined;
   let jobId: number | undefined;
@@ -54,7 +50,7 @@ export async function handleTransferCall(req: Request, res: Response, next: Next
   let unreadable = false;
   // Read now: once the caller has gone, Express's req.ip throws (the socket is detached).
   const client = req.ip;
-  const meta = () => ({ operation, user: userOf(req), client, jobId, durationMs: elapsedMs(started), receivedBytes: received, sentBytes: sent });
+  const meta = () => ({ operation, user: userOf(req), client, jobId, receivedBytes: received, sentBytes: sent });
   try {
     area = await createUploadArea(deps.config.uploadDir).catch((error) => {
       throw storageError(deps.config.uploadDir, error);
@@ -82,24 +78,20 @@ export async function handleTransferCall(req: Request, res: Response, next: Next
       jobId = id;
       recorded?.jobId(id);
     };
-    const context: TransferContext = { relay: deps.relay, jobTimeouts: deps.config.jobTimeouts, area, signal: aborter.signal, onJobId };
+    const context: TransferContext = { relay: deps.relay, jobTimeouts: deps.config.jobTimeouts, area, signal: watch.signal, onJobId };
     const content = await OPERATIONS[operation](request, context);
     sent = await sendReply(res, responseSegments(operation, content), replyForm(req, request.mtom)).catch((error) => {
       throw res.destroyed ? callerGone('while the answer was being sent') : error;
     });
     if (sent > 0) deps.metrics?.countBytes('down', sent);
-    deps.logger.info('call', { ...meta(), outcome: 'success' });
-    deps.metrics?.countCall(operation, 'success', elapsedMs(started) / 1000);
+    reportCall(deps, operation, watch.elapsedMs(), meta());
     recorded?.ended();
   } catch (error) {
-    const outcome = isGatewayError(error) ? error.code : 'GW_ERR_INTERNAL';
     recorded?.ended(error);
-    if (operation !== undefined) deps.metrics?.countCall(operation, outcome, elapsedMs(started) / 1000);
-    if (isGatewayError(error)) deps.logger.warn('call', { ...meta(), outcome, log: error.message });
-    else deps.logger.error('call', { ...meta(), outcome, log: (error as Error)?.stack ?? String(error) });
+    reportCall(deps, operation, watch.elapsedMs(), meta(), error);
     sendFault(req, res, unreadable && isGatewayError(error) && error.code === 'GW_ERR_BAD_REQUEST' ? readStatus(error) : statusOf(error), error);
   } finally {
-    res.off('close', onClose);
+    watch.release();
     await area?.remove().catch((error: unknown) => deps.logger.error('cannot remove an upload area', { dir: area?.dir, error: String(error) }));
   }
 }
@@ -148,12 +140,4 @@ function callerGone(when: string): GatewayError {
 function storageError(uploadDir: string, error: unknown): GatewayError {
   const reason = (error as NodeJS.ErrnoException)?.code ?? (error as Error)?.message;
   return new GatewayError('GW_ERR_UPLOAD_STORAGE', `the gateway cannot store the upload in ${uploadDir} (--upload-dir): ${reason}`, { cause: error });
-}
-
-function userOf(req: Request): string | undefined {
-  return (req as Request & { auth?: { user?: string } }).auth?.user;
-}
-
-function elapsedMs(started: bigint): number {
-  return Math.round(Number(process.hrtime.bigint() - started) / 1e5) / 10;
 }

@@ -1,0 +1,54 @@
+import type { Request, Response } from 'express';
+import { isGatewayError } from '../errors';
+import type { Logger } from '../logger';
+import type { GatewayMetrics } from '../metrics/gateway-metrics';
+
+/**
+ * What both call paths (the `soap` package's handlers and the streamed transfer path) do
+ * around a call: notice the caller leaving, time the call, and report its end in one log line
+ * and the metrics.
+ */
+export interface CallWatch {
+  /** Aborted when the caller goes away before its answer was sent. */
+  readonly signal: AbortSignal;
+  elapsedMs(): number;
+  /** Stops watching the response. */
+  release(): void;
+}
+
+export function watchCall(res: Response): CallWatch {
+  const started = process.hrtime.bigint();
+  const aborter = new AbortController();
+  const onClose = () => {
+    if (!res.writableEnded) aborter.abort();
+  };
+  res.on('close', onClose);
+  return {
+    signal: aborter.signal,
+    elapsedMs: () => Math.round(Number(process.hrtime.bigint() - started) / 1e5) / 10,
+    release: () => res.off('close', onClose),
+  };
+}
+
+export interface CallReportDeps {
+  readonly logger: Logger;
+  readonly metrics?: Pick<GatewayMetrics, 'countCall'>;
+}
+
+/**
+ * The call's one log line (with the job's log or the stack on failure) and its count in the
+ * metrics; `error` undefined means success. Metrics only for a call whose operation is known.
+ */
+export function reportCall(deps: CallReportDeps, operation: string | undefined, durationMs: number, meta: Record<string, unknown>, error?: unknown): void {
+  const outcome = error === undefined ? 'success' : isGatewayError(error) ? error.code : 'GW_ERR_INTERNAL';
+  if (operation !== undefined) deps.metrics?.countCall(operation, outcome, durationMs / 1000);
+  const line = { ...meta, durationMs, outcome };
+  if (error === undefined) deps.logger.info('call', line);
+  else if (isGatewayError(error)) deps.logger.warn('call', { ...line, log: error.message });
+  else deps.logger.error('call', { ...line, log: (error as Error)?.stack ?? String(error) });
+}
+
+/** The authenticated caller's name, as the auth middleware left it. */
+export function userOf(req: Request): string | undefined {
+  return (req as Request & { auth?: { user?: string } }).auth?.user;
+}
