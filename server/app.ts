@@ -3,6 +3,7 @@ import * as soap from 'soap';
 import type { GatewayConfig } from './config/config';
 import type { JobRelay } from './dbus/job-relay';
 import { GatewayError } from './errors';
+import { continueOnceAdmitted, exemptAddresses } from './http/admission';
 import { createBasicAuth } from './http/basic-auth';
 import { callerWentAway } from './http/caller-gone';
 import { publicUrl } from './http/public-url';
@@ -39,7 +40,8 @@ export async function createApp({ config, bus, relay, metrics, logger, jobsPage 
   // Before auth: probes carry no credentials, and these answers reveal nothing.
   app.use(createHealthRouter(bus));
   const auth = createBasicAuth(config.auth, (reason) => metrics.countAuthFailure(reason), { logger, failureLimit: config.authFailureLimit });
-  if (auth) app.use(auth);
+  if (auth) app.use(config.noAuthFrom ? exemptAddresses(config.noAuthFrom, auth) : auth);
+  app.use(continueOnceAdmitted);
   if (jobsPage) app.use(jobsPage.path, jobsPage.router);
   if (!config.metricsListen) app.get(METRICS_PATH, metricsHandler(metrics));
 

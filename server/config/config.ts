@@ -5,6 +5,7 @@ import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { DEFAULT_SERVICE_PATH } from '../../wsdl/operations';
 import { checkHtpasswdFile } from '../http/htpasswd-file';
+import { type TrustProxy, parseTrustProxy } from '../http/trusted-proxies';
 import { type AuthFailureLimit, parseAuthFailureLimit } from './auth-failure-limit';
 import { parseDuration } from './durations';
 import { type JobTimeouts, resolveJobTimeouts } from './job-timeouts';
@@ -53,6 +54,8 @@ export interface GatewayConfig extends ListenSettings {
   readonly authFailureLimit: AuthFailureLimit;
   /** How long calls in flight may go on after SIGTERM before they end in a Fault. */
   readonly shutdownGraceMs: number;
+  /** Client addresses let in without credentials (`--no-auth-from`). */
+  readonly noAuthFrom?: TrustProxy;
   /** A separate, unauthenticated listener for /metrics; absent: /metrics sits behind the service's auth. */
   readonly metricsListen?: ListenAddress;
 }
@@ -147,6 +150,9 @@ function buildConfig(raw: RawValues, env: NodeJS.ProcessEnv): GatewayConfig {
   }
 
   const authFailureLimit = parseAuthFailureLimit(text('authFailureLimit'), problems);
+  const noAuthFromText = text('noAuthFrom');
+  const noAuthFrom = noAuthFromText === undefined ? undefined : parseTrustProxy(noAuthFromText, problems, 'no-auth-from');
+  if (noAuthFrom !== undefined && auth.mode === 'none') problems.push('--no-auth-from has no effect with --no-auth, which lets every caller in');
   const graceText = text('shutdownGrace') ?? '30s';
   const shutdownGraceMs = graceText.trim() === '0' ? 0 : parseDuration(graceText);
   if (shutdownGraceMs === undefined) problems.push(`shutdown-grace "${graceText}" is not a duration such as 30s, 2m or 0`);
@@ -166,7 +172,7 @@ function buildConfig(raw: RawValues, env: NodeJS.ProcessEnv): GatewayConfig {
   );
 
   if (problems.length > 0) throw new ConfigError(problems);
-  return Object.freeze({ ...listen, port, host, servicePath, auth, bus, jobTimeouts, maxBodyBytes: maxBodyBytes!, uploadDir, jobHistory, logLevel, logFormat, metricsListen, authFailureLimit, shutdownGraceMs: shutdownGraceMs! });
+  return Object.freeze({ ...listen, port, host, servicePath, auth, bus, jobTimeouts, maxBodyBytes: maxBodyBytes!, uploadDir, jobHistory, logLevel, logFormat, metricsListen, authFailureLimit, noAuthFrom, shutdownGraceMs: shutdownGraceMs! });
 }
 
 /** HOST:PORT, with an IPv6 host in brackets. */

@@ -19,6 +19,8 @@ export async function listenGateway(app: RequestListener, config: GatewayConfig)
   const server = config.tls
     ? (createHttpsServer({ cert: config.tls.cert, key: config.tls.key }, app) as unknown as Server)
     : createHttpServer(app);
+  // The app, not Node, answers `Expect: 100-continue`: only once auth let the request in.
+  server.on('checkContinue', app);
   const scheme = config.tls ? 'https' : 'http';
   const { socket } = config;
   if (socket) {

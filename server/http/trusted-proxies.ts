@@ -20,19 +20,32 @@ const NAMED_RANGES: Readonly<Record<string, readonly string[]>> = {
 /** Express's `trust proxy` callback: is the peer at `hop` (0 = the connection itself) trusted? */
 export type TrustFunction = (address: string | undefined, hop: number) => boolean;
 
-/** Parses the comma-separated list; every bad entry becomes a problem. */
-export function parseTrustProxy(text: string, problems: string[]): TrustProxy | undefined {
+/** Parses the comma-separated list of an option (`--trust-proxy`, `--no-auth-from`); every bad entry becomes a problem. */
+export function parseTrustProxy(text: string, problems: string[], option = 'trust-proxy'): TrustProxy | undefined {
   const entries = text.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
   if (entries.length === 0) {
-    problems.push('trust-proxy is empty: give addresses or ranges of the proxies, e.g. loopback or 10.0.0.5,192.168.1.0/24');
+    problems.push(`${option} is empty: give addresses or ranges, e.g. loopback or 10.0.0.5,192.168.1.0/24`);
     return undefined;
   }
   const bad = entries.filter((entry) => !Object.hasOwn(NAMED_RANGES, entry) && parseRange(entry) === undefined);
   if (bad.length > 0) {
-    problems.push(`trust-proxy: ${bad.map((entry) => `"${entry}"`).join(', ')} is not an IP address, a CIDR range (10.0.0.0/8) or one of ${Object.keys(NAMED_RANGES).join(', ')}`);
+    problems.push(`${option}: ${bad.map((entry) => `"${entry}"`).join(', ')} is not an IP address, a CIDR range (10.0.0.0/8) or one of ${Object.keys(NAMED_RANGES).join(', ')}`);
     return undefined;
   }
   return Object.freeze({ entries: Object.freeze(entries) });
+}
+
+/** Whether an address lies in one of the list's ranges; IPv4-mapped IPv6 addresses match IPv4 ranges. */
+export function addressMatcher(trust: TrustProxy): (address: string | undefined) => boolean {
+  const list = new BlockList();
+  for (const range of trust.entries.flatMap((entry) => NAMED_RANGES[entry] ?? [entry])) {
+    const parsed = parseRange(range)!;
+    list.addSubnet(parsed.address, parsed.prefix, parsed.family);
+  }
+  return (address) => {
+    const family = address === undefined ? 0 : isIP(address);
+    return family !== 0 && list.check(address!, family === 4 ? 'ipv4' : 'ipv6');
+  };
 }
 
 /**
@@ -43,19 +56,9 @@ export function parseTrustProxy(text: string, problems: string[]): TrustProxy | 
  */
 export function trustFunction(trust: TrustProxy | undefined, listensOnSocket: boolean): TrustFunction {
   if (trust === undefined) return () => false;
-  const list = new BlockList();
-  const ranges = trust.entries.flatMap((entry) => NAMED_RANGES[entry] ?? [entry]);
-  for (const range of ranges) {
-    const parsed = parseRange(range)!;
-    list.addSubnet(parsed.address, parsed.prefix, parsed.family);
-  }
+  const matches = addressMatcher(trust);
   const trustsSocketPeers = listensOnSocket && trust.entries.includes('loopback');
-  return (address, hop) => {
-    if (address === undefined) return hop === 0 && trustsSocketPeers;
-    const family = isIP(address);
-    // IPv4-mapped IPv6 peers (::ffff:127.0.0.1, on a dual-stack listener) match IPv4 ranges.
-    return family !== 0 && list.check(address, family === 4 ? 'ipv4' : 'ipv6');
-  };
+  return (address, hop) => (address === undefined ? hop === 0 && trustsSocketPeers : matches(address));
 }
 
 interface Range {

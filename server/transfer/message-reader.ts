@@ -30,8 +30,6 @@ export interface ReceivedMessage {
   readonly fault: { readonly faultcode: string; readonly faultstring: string } | undefined;
   readonly items: readonly ReceivedItem[];
   readonly mtom: boolean;
-  /** The XML of the message (of an MTOM message, its root part), when asked for and not larger than asked. */
-  readonly rootText: string | undefined;
 }
 
 export interface MessageReaderOptions extends Omit<SoapStreamReaderOptions<FileSink>, 'openInline'> {
@@ -40,8 +38,6 @@ export interface MessageReaderOptions extends Omit<SoapStreamReaderOptions<FileS
   readonly fileMode?: number;
   /** Told the size of each piece of the (possibly compressed) message as it arrives. */
   onBytes?(bytes: number): void;
-  /** Keep the XML text (an MTOM message's root part) up to this many characters, for handing it on. */
-  readonly keepRootText?: number;
 }
 
 export class MessageError extends Error {
@@ -69,7 +65,6 @@ export async function readMessage(
   if (options.onBytes) source.on('data', (chunk: Buffer) => options.onBytes!(chunk.length));
   const mtom = isMultipartRelated(mediaType);
   let rootSeen = false;
-  const root: KeptText = { text: '', limit: options.keepRootText ?? 0 };
   try {
     if (mtom) {
       const boundary = mediaType.params.boundary;
@@ -79,7 +74,7 @@ export async function readMessage(
         const contentId = bareContentId(part['content-id'] ?? '');
         if (start === undefined ? index === 0 : contentId === start) {
           rootSeen = true;
-          return rootConsumer(reader, part, root);
+          return rootConsumer(reader, part);
         }
         const attachment: Attachment = { sink: openFile(), location: part['content-location'] };
         attachments.set(contentId, attachment);
@@ -89,7 +84,7 @@ export async function readMessage(
       if (!rootSeen) throw new MessageError(`the multipart message holds no root part${start ? ` <${start}>` : ''}`);
     } else if (isXmlText(mediaType)) {
       if (!isUtf8(mediaType)) throw new MessageError(`only UTF-8 SOAP messages are read, not charset ${mediaType.params.charset}`);
-      await pipeline([input, ...stages, textConsumer(reader, root)]);
+      await pipeline([input, ...stages, textConsumer(reader)]);
     } else {
       throw new MessageError(`a SOAP message is text/xml or MTOM (multipart/related), not "${headers.contentType ?? 'none'}"`);
     }
@@ -107,25 +102,19 @@ export async function readMessage(
     if (attachment?.size === undefined) throw new MessageError(`part "${item.name}" refers to cid:${item.contentId}, which the message does not hold`);
     return { kind: 'file', name: item.name, file: { path: attachment.sink.path, size: attachment.size, location: attachment.location } };
   });
-  return { bodyElement: reader.bodyElement, fault: reader.fault, items, mtom, rootText: root.limit > 0 ? root.text : undefined };
+  return { bodyElement: reader.bodyElement, fault: reader.fault, items, mtom };
 }
 
-type KeptText = { text: string | undefined; readonly limit: number };
-
-/** Decodes UTF-8 pieces for the reader, keeping the text too while it stays within the limit. */
-function textFeeder(reader: SoapStreamReader<FileSink>, root: KeptText): { write(chunk: Buffer): Promise<void>; end(): Promise<void> } {
+/** Decodes UTF-8 pieces for the reader. */
+function textFeeder(reader: SoapStreamReader<FileSink>): { write(chunk: Buffer): Promise<void>; end(): Promise<void> } {
   const decoder = new StringDecoder('utf8');
-  const feed = (text: string) => {
-    if (root.text !== undefined) root.text = root.text.length + text.length <= root.limit ? root.text + text : undefined;
-    return reader.write(text);
-  };
-  return { write: (chunk) => feed(decoder.write(chunk)), end: () => feed(decoder.end()) };
+  return { write: (chunk) => reader.write(decoder.write(chunk)), end: () => reader.write(decoder.end()) };
 }
 
-function rootConsumer(reader: SoapStreamReader<FileSink>, part: PartHeaders, root: KeptText): PartConsumer {
+function rootConsumer(reader: SoapStreamReader<FileSink>, part: PartHeaders): PartConsumer {
   const type = parseMediaType(part['content-type'] ?? 'application/xop+xml');
   if (!isUtf8(type)) throw new MessageError(`only UTF-8 SOAP messages are read, not charset ${type.params.charset}`);
-  return textFeeder(reader, root);
+  return textFeeder(reader);
 }
 
 function attachmentConsumer(attachment: Attachment, transferEncoding = 'binary'): PartConsumer {
@@ -152,8 +141,8 @@ function attachmentConsumer(attachment: Attachment, transferEncoding = 'binary')
   };
 }
 
-function textConsumer(reader: SoapStreamReader<FileSink>, root: KeptText): Writable {
-  const feeder = textFeeder(reader, root);
+function textConsumer(reader: SoapStreamReader<FileSink>): Writable {
+  const feeder = textFeeder(reader);
   return new Writable({
     highWaterMark: 1024 * 1024,
     write(chunk: Buffer, _encoding, callback) {

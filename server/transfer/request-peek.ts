@@ -1,29 +1,41 @@
 import type { IncomingMessage } from 'node:http';
 import { SaxesParser } from 'saxes';
 import { StringDecoder } from 'node:string_decoder';
+import { isPositionalName } from './positional-parts';
+
+/** The operation a request calls, and whether its parts come in the Java client's positional form. */
+export interface PeekedCall {
+  readonly operation: string;
+  readonly positional: boolean;
+}
 
 /**
  * Finds which operation a text/xml request calls by reading only the start of its body, then
  * puts those bytes back (`unshift`), so a request that is not a transfer goes on to
  * express.text and the `soap` package exactly as if nobody had looked.
  *
- * Answers the local name of the Body's element, or undefined when the start does not tell
- * (malformed, no Body within `limit` bytes, or compressed): then too the request goes on
- * unchanged and the regular path reports what is wrong with it.
+ * Answers the local name of the Body's element and the form of its first child, or undefined
+ * when the start does not tell (malformed, not that far within `limit` bytes): then too the
+ * request goes on unchanged and the regular path reports what is wrong with it.
  */
-export function peekOperation(req: IncomingMessage, limit: number): Promise<string | undefined> {
+export function peekOperation(req: IncomingMessage, limit: number): Promise<PeekedCall | undefined> {
   const chunks: Buffer[] = [];
   let seen = 0;
-  let found: string | undefined;
+  let operation: string | undefined;
+  let found: PeekedCall | undefined;
   let undecidable = false;
   const decoder = new StringDecoder('utf8');
   const parser = new SaxesParser({ xmlns: false, position: false });
   const path: string[] = [];
   parser.on('opentag', (tag) => {
     path.push(tag.name.slice(tag.name.indexOf(':') + 1));
-    if (path.length === 3 && path[1] === 'Body') found ??= path[2];
+    if (path.length === 3 && path[1] === 'Body') operation ??= path[2];
+    if (path.length === 4 && operation !== undefined) found ??= { operation, positional: isPositionalName(path[3]) };
   });
-  parser.on('closetag', () => path.pop());
+  parser.on('closetag', () => {
+    if (path.length === 3 && operation !== undefined) found ??= { operation, positional: false };
+    path.pop();
+  });
   parser.on('doctype', () => (undecidable = true));
 
   return new Promise((resolve, reject) => {

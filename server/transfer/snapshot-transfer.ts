@@ -3,8 +3,8 @@ import { dirname, join, posix } from 'node:path';
 import { getOperation, operations } from '../../wsdl/operations';
 import { GatewayError } from '../errors';
 import { toJobArguments } from '../operations/operation-arguments';
-import { escapeXml } from '../soap/soap-faults';
 import type { Segment } from './message-writer';
+import { returnElement } from './soap-reply';
 import { fileNameProblem, pathSetProblem, relativePathProblem } from './relative-path';
 import { SnapshotTreeError, isInside, listSnapshotFiles, type SnapshotFile } from './snapshot-files';
 import { type TransferContext, runJob } from './transfer-jobs';
@@ -21,11 +21,10 @@ export async function importLocalSnapshots(request: TransferRequest, context: Tr
   const component = request.string('component');
   // The same rules as importSnapshots: container and component are names (used in paths).
   toJobArguments('importLocalSnapshots', getOperation('importSnapshots'), { container, component, snapshots: [] });
-  const snapshot = request.string('snapshot');
+  const { snapshot, paths } = uploadedPaths(request);
   const nameProblem = fileNameProblem(snapshot);
   if (nameProblem) throw badRequest(`importLocalSnapshots: the snapshot name ${nameProblem}: ${JSON.stringify(snapshot.slice(0, 80))}`);
   const files = request.files('content');
-  const paths = request.strings('path');
   if (files.length !== paths.length) {
     throw badRequest(`importLocalSnapshots: ${files.length} file contents but ${paths.length} paths; each content needs its path`);
   }
@@ -51,7 +50,24 @@ export async function importLocalSnapshots(request: TransferRequest, context: Tr
 
 export async function exportRemoteSnapshotPaths(request: TransferRequest, context: TransferContext): Promise<Segment[]> {
   const files = await snapshotFiles(request, context);
-  return files.map((file) => `<tns:return>${escapeXml(file.relative)}</tns:return>`);
+  // The Java client strips the snapshot it asked for off the front of each path.
+  const prefix = request.positional ? `${request.string('snapshot').replace(/\/+$/, '')}/` : '';
+  return files.map((file) => returnElement(prefix + file.relative));
+}
+
+/**
+ * The snapshot's name and its files' paths relative to it. The Java client sends the snapshot
+ * directory's path on the coordinator and each file's full path there; the original service
+ * took the directory's last segment as the name and cut that path off the front of each file's.
+ */
+function uploadedPaths(request: TransferRequest): { snapshot: string; paths: string[] } {
+  const snapshot = request.string('snapshot');
+  const paths = request.strings('path');
+  if (!request.positional) return { snapshot, paths };
+  const dir = snapshot.replace(/\/+$/, '');
+  const outside = paths.find((path) => !path.startsWith(`${dir}/`));
+  if (outside !== undefined) throw badRequest(`importLocalSnapshots: the file ${JSON.stringify(outside.slice(0, 120))} is not under the snapshot ${JSON.stringify(dir.slice(0, 120))}`);
+  return { snapshot: posix.basename(dir), paths: paths.map((path) => path.slice(dir.length + 1)) };
 }
 
 export async function exportRemoteSnapshots(request: TransferRequest, context: TransferContext): Promise<Segment[]> {

@@ -11,8 +11,11 @@ export type SoapItem<S> =
 export interface SoapStreamReaderOptions<S extends InlineSink> {
   /** Checks the element in the Body; answers why it is refused, or undefined. */
   acceptBody(local: string, uri: string): string | undefined;
-  /** The part a child of that element stands for (e.g. `arg0` of older stacks -> `closure`). */
-  partName(local: string): string;
+  /**
+   * The part a child of that element stands for (e.g. `arg0` of the Java client -> `closure`);
+   * asked once per child, in document order, told whether the child is xsi:nil.
+   */
+  partName(local: string, nil: boolean): string;
   isBinary(part: string): boolean;
   /** A new sink for inline content of a binary part. */
   openInline(part: string): S;

@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import { pipeline } from 'node:stream/promises';
 import { TARGET_NAMESPACE } from '../../wsdl/operations';
-import { faultEnvelope, faultFor } from '../soap/soap-faults';
+import { escapeXml, faultEnvelope, faultFor } from '../soap/soap-faults';
 import { SOAP11_NS } from './soap-stream-reader';
 import { type Segment, type WireForm, encodeMessage } from './message-writer';
 
@@ -18,6 +18,17 @@ export function responseSegments(operation: string, content: readonly Segment[])
     `</tns:${operation}Response></soap:Body></soap:Envelope>`,
   ];
 }
+
+/** One `return` element: the answer's parts are all named so (the Java client reads them by position). */
+export function returnElement(text: string): string {
+  return `<tns:return>${escapeXml(text)}</tns:return>`;
+}
+
+/**
+ * What the Java client's form gets for an operation without a result: the original service's
+ * methods returned the int 0 there, and that client reads the answer's first child.
+ */
+export const VOID_RETURN = '<tns:return>0</tns:return>';
 
 export function replyForm(req: Request, requestWasMtom: boolean): WireForm {
   return requestWasMtom || /\bmultipart\/related\b/i.test(req.get('accept') ?? '') ? 'mtom' : 'inline';

@@ -175,8 +175,8 @@ export class SoapStreamReader<S extends InlineSink> {
   }
 
   #openPart(tag: SaxesTagNS): Frame {
-    const part = this.#options.partName(tag.local);
     const nil = /^(true|1)$/.test(String(Object.values(tag.attributes).find((a) => a.uri === XSI_NS && a.local === 'nil')?.value ?? ''));
+    const part = this.#options.partName(tag.local, nil);
     if (this.#options.isBinary(part) && !nil) {
       const binary: BinaryPart<S> = new BinaryPart(part, () => this.#openSink(binary));
       this.#binary = binary;

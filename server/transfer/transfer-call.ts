@@ -1,4 +1,5 @@
-import type { NextFunction, Request, Response } from 'express';
+import type { Request, Response } from 'express';
+import { getOperation } from '../../wsdl/operations';
 import type { GatewayConfig } from '../config/config';
 import type { JobRelay } from '../dbus/job-relay';
 import { GatewayError, isGatewayError } from '../errors';
@@ -9,7 +10,8 @@ import type { GatewayMetrics } from '../metrics/gateway-metrics';
 import { exportRemoteFile, importLocalFile } from './closure-transfer';
 import { type ReceivedMessage, readMessage } from './message-reader';
 import type { Segment } from './message-writer';
-import { replyForm, responseSegments, sendFault, sendReply } from './soap-reply';
+import { relayReceivedCall } from './relayed-call';
+import { VOID_RETURN, replyForm, responseSegments, sendFault, sendReply } from './soap-reply';
 import { exportRemoteSnapshotPaths, exportRemoteSnapshots, importLocalSnapshots } from './snapshot-transfer';
 import type { TransferContext } from './transfer-jobs';
 import { type TransferOperationName, type TransferRequest, isTransferOperation, requestReaderOptions, toTransferRequest } from './transfer-request';
@@ -33,12 +35,13 @@ const OPERATIONS: Record<TransferOperationName, (request: TransferRequest, conte
 };
 
 /**
- * One call read by the transfer path: the whole request is received into a private upload
+ * One call read by the streaming path: the whole request is received into a private upload
  * area (files to disk as they stream in), the operation runs, its answer streams out, and the
- * area is removed whatever happened. An MTOM request of another operation is handed on to the
- * regular path as the text/xml it holds.
+ * area is removed whatever happened. Besides the transfers, this path answers every request it
+ * has read anyway (MTOM or compressed) and every one in the Java client's positional form, whose
+ * answers follow that client's rules: `return 0` for no result, Faults with HTTP 500.
  */
-export async function handleTransferCall(req: Request, res: Response, next: NextFunction, deps: TransferDeps): Promise<void> {
+export async function handleStreamedCall(req: Request, res: Response, deps: TransferDeps): Promise<void> {
   const watch = watchCall(res);
   let area: UploadArea | undefined;
   let operation: string | undefined;
@@ -48,6 +51,7 @@ export async function handleTransferCall(req: Request, res: Response, next: Next
   let sent = 0;
   // Requests that cannot be read are answered with HTTP 400, as the regular path answers them.
   let unreadable = false;
+  let positional = false;
   // Read now: once the caller has gone, Express's req.ip throws (the socket is detached).
   const client = req.ip;
   const meta = () => ({ operation, user: userOf(req), client, jobId, receivedBytes: received, sentBytes: sent });
@@ -61,26 +65,29 @@ export async function handleTransferCall(req: Request, res: Response, next: Next
       message = await readMessage(
         req,
         { contentType: req.get('content-type'), contentEncoding: req.get('content-encoding') },
-        { ...options, keepRootText: deps.config.maxBodyBytes, onBytes: (bytes) => (received += bytes) },
+        { ...options, onBytes: (bytes) => (received += bytes) },
       );
     } catch (error) {
       operation = options.operation();
       unreadable = true;
       throw requestError(req, error, deps.config.uploadDir);
     }
-    operation = message.bodyElement;
-    if (!isTransferOperation(operation)) return handOn(req, message, next);
+    const name = options.operation()!;
+    operation = name;
+    positional = options.positional();
     const fileBytes = message.items.reduce((sum, item) => sum + (item.kind === 'file' ? item.file.size : 0), 0);
     if (fileBytes > 0) deps.metrics?.countBytes('up', fileBytes);
     recorded = deps.calls?.callStarted({ operation, args: describeArguments(message), user: userOf(req), client });
-    const request = toTransferRequest(operation, message);
     const onJobId = (id: number) => {
       jobId = id;
       recorded?.jobId(id);
     };
     const context: TransferContext = { relay: deps.relay, jobTimeouts: deps.config.jobTimeouts, area, signal: watch.signal, onJobId };
-    const content = await OPERATIONS[operation](request, context);
-    sent = await sendReply(res, responseSegments(operation, content), replyForm(req, request.mtom)).catch((error) => {
+    const content = isTransferOperation(name)
+      ? await OPERATIONS[name](toTransferRequest(name, message, positional), context)
+      : await relayReceivedCall(name, message, context);
+    const answer = positional && content.length === 0 && getOperation(name).result === 'none' ? [VOID_RETURN] : content;
+    sent = await sendReply(res, responseSegments(name, answer), replyForm(req, message.mtom)).catch((error) => {
       throw res.destroyed ? callerGone('while the answer was being sent') : error;
     });
     if (sent > 0) deps.metrics?.countBytes('down', sent);
@@ -89,7 +96,8 @@ export async function handleTransferCall(req: Request, res: Response, next: Next
   } catch (error) {
     recorded?.ended(error);
     reportCall(deps, operation, watch.elapsedMs(), meta(), error);
-    sendFault(req, res, unreadable && isGatewayError(error) && error.code === 'GW_ERR_BAD_REQUEST' ? readStatus(error) : statusOf(error), error);
+    const status = unreadable && isGatewayError(error) && error.code === 'GW_ERR_BAD_REQUEST' ? readStatus(error) : statusOf(error);
+    sendFault(req, res, positional ? 500 : status, error);
   } finally {
     watch.release();
     await area?.remove().catch((error: unknown) => deps.logger.error('cannot remove an upload area', { dir: area?.dir, error: String(error) }));
@@ -101,16 +109,6 @@ function describeArguments(message: ReceivedMessage): Record<string, unknown> {
   const args: Record<string, string[]> = {};
   for (const item of message.items) (args[item.name] ??= []).push(item.kind === 'text' ? item.text : `(${item.file.size} bytes)`);
   return args;
-}
-
-/** The request holds another operation (as MTOM, or compressed): the regular path reads its envelope. */
-function handOn(req: Request, message: ReceivedMessage, next: NextFunction): void {
-  if (message.rootText === undefined) throw new GatewayError('GW_ERR_BAD_REQUEST', `the request of ${message.bodyElement} is larger than --max-body-size allows`);
-  // The stream is finished, so express.text leaves this body as it is.
-  (req as Request & { body?: unknown }).body = message.rootText;
-  req.headers['content-type'] = 'text/xml; charset=utf-8';
-  delete req.headers['content-encoding'];
-  next();
 }
 
 /** 413 for a request over --max-body-size, as the regular path answers it; 400 for other unreadable ones. */

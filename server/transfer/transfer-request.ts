@@ -1,6 +1,7 @@
 import { type OperationName, TARGET_NAMESPACE, getOperation, isRelayed, operationNames } from '../../wsdl/operations';
 import { GatewayError } from '../errors';
-import type { MessageReaderOptions, ReceivedFile, ReceivedMessage } from './message-reader';
+import type { MessageReaderOptions, ReceivedFile, ReceivedItem, ReceivedMessage } from './message-reader';
+import { PositionalParts, isList, isPositionalName } from './positional-parts';
 
 /**
  * The gateway's side of a transfer call's request: which operations are transfers, how their
@@ -14,16 +15,20 @@ export function isTransferOperation(name: string | undefined): name is TransferO
 }
 
 /**
- * How the message reader recognises the request's parts. Children are matched by local name;
- * `argN`/`itemN`, as the original Axis2 client names them, stand for the N-th part.
+ * How the message reader recognises the request's parts. Children are matched by local name,
+ * or, in the Java client's form (`arg0`, `item3`, ...), by position; see positional-parts.
  */
 export function requestReaderOptions(
   maxMarkupChars: number,
   newFilePath: () => string,
-): Omit<MessageReaderOptions, 'onBytes'> & { readonly operation: () => OperationName | undefined } {
+): Omit<MessageReaderOptions, 'onBytes'> & { readonly operation: () => OperationName | undefined; readonly positional: () => boolean } {
   let operation: OperationName | undefined;
+  let positions: PositionalParts | undefined;
+  let positional = false;
+  const partOf = (name: string) => (operation === undefined ? undefined : getOperation(operation).params.find((p) => p.name === name));
   return {
     operation: () => operation,
+    positional: () => positional,
     maxMarkupChars,
     acceptFault: false,
     newFilePath,
@@ -31,15 +36,17 @@ export function requestReaderOptions(
       if (uri !== TARGET_NAMESPACE) return `the body element <${local}> is not in the namespace ${TARGET_NAMESPACE}`;
       if (!(operationNames as string[]).includes(local)) return `there is no operation "${local}"; the WSDL lists them`;
       operation = local as OperationName;
+      positions = new PositionalParts(getOperation(operation).params);
       return undefined;
     },
-    partName(local) {
-      const params = operation === undefined ? [] : getOperation(operation).params;
-      const positional = /^(?:arg|item)(\d+)$/.exec(local);
-      return positional && Number(positional[1]) < params.length ? params[Number(positional[1])].name : local;
+    partName(local, nil) {
+      if (positions === undefined || !isPositionalName(local)) return local;
+      positional = true;
+      // A number beyond the parts keeps its name, which the checks then report as unknown.
+      return positions.partOf(local, nil)?.name ?? local;
     },
     isBinary(part) {
-      const kind = operation === undefined ? undefined : getOperation(operation).params.find((p) => p.name === part)?.kind;
+      const kind = partOf(part)?.kind;
       return kind === 'file' || kind === 'files';
     },
   };
@@ -49,41 +56,63 @@ export interface TransferRequest {
   readonly operation: TransferOperationName;
   /** Whether it came as MTOM: the answer then comes as MTOM too. */
   readonly mtom: boolean;
+  /** Whether it came in the Java client's positional form, whose paths mean client paths. */
+  readonly positional: boolean;
   string(part: string): string;
   strings(part: string): string[];
   files(part: string): ReceivedFile[];
 }
 
 /** Checks the parts of a received transfer request against the table. */
-export function toTransferRequest(operation: TransferOperationName, message: ReceivedMessage): TransferRequest {
-  const params = getOperation(operation).params;
-  const unknown = message.items.find((item) => !params.some((part) => part.name === item.name));
-  if (unknown) throw badRequest(`${operation} takes no element "${unknown.name}"; its parts are: ${params.map((p) => p.name).join(', ')}`);
-  const of = (part: string) => message.items.filter((item) => item.name === part);
-  for (const part of params) {
-    const items = of(part.name);
-    if ((part.kind === 'string' || part.kind === 'file') && items.length !== 1) {
-      throw badRequest(`${operation}: part "${part.name}" ${items.length === 0 ? 'is missing' : 'is given more than once'}`);
-    }
-  }
+export function toTransferRequest(operation: TransferOperationName, message: ReceivedMessage, positional: boolean): TransferRequest {
+  const parts = checkedParts(operation, message);
   return {
     operation,
     mtom: message.mtom,
-    string(part) {
-      const [item] = of(part);
-      if (item?.kind !== 'text' || item.nil) throw badRequest(`${operation}: part "${part}" must be a string`);
-      return item.text;
-    },
-    strings(part) {
-      return of(part).flatMap((item) => {
-        if (item.kind !== 'text') throw badRequest(`${operation}: part "${part}" must be a list of strings`);
-        return item.nil ? [] : [item.text];
-      });
-    },
+    positional,
+    string: (part) => parts.text(part),
+    strings: (part) => parts.texts(part),
     files(part) {
-      return of(part).map((item) => {
+      return parts.items(part).map((item) => {
         if (item.kind !== 'file') throw badRequest(`${operation}: part "${part}" must hold file contents`);
         return item.file;
+      });
+    },
+  };
+}
+
+/** The message's items by part, after checking that each part is there as often as it may be. */
+export interface CheckedParts {
+  items(part: string): ReceivedItem[];
+  /** A scalar part's text; a null (xsi:nil) is "" where the part takes "" for "any". */
+  text(part: string): string;
+  /** A list part's texts, its null elements left out. */
+  texts(part: string): string[];
+}
+
+export function checkedParts(operation: OperationName, message: ReceivedMessage): CheckedParts {
+  const params = getOperation(operation).params;
+  const unknown = message.items.find((item) => !params.some((part) => part.name === item.name));
+  if (unknown) throw badRequest(`${operation} takes no element "${unknown.name}"; its parts are: ${params.map((p) => p.name).join(', ') || 'none'}`);
+  const items = (part: string) => message.items.filter((item) => item.name === part);
+  for (const part of params) {
+    const count = items(part.name).length;
+    if (!isList(part) && count > 1) throw badRequest(`${operation}: part "${part.name}" is given more than once`);
+    if ((part.kind === 'string' || part.kind === 'file') && count === 0) throw badRequest(`${operation}: part "${part.name}" is missing`);
+  }
+  return {
+    items,
+    text(part) {
+      const [item] = items(part);
+      if (item?.kind !== 'text') throw badRequest(`${operation}: part "${part}" must be a string`);
+      if (!item.nil) return item.text;
+      if (params.find((p) => p.name === part)?.check === 'nameOrAny') return '';
+      throw badRequest(`${operation}: part "${part}" is null (xsi:nil), but it needs a value`);
+    },
+    texts(part) {
+      return items(part).flatMap((item) => {
+        if (item.kind !== 'text') throw badRequest(`${operation}: part "${part}" must be a list of strings`);
+        return item.nil ? [] : [item.text];
       });
     },
   };

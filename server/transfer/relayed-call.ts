@@ -1,0 +1,36 @@
+import { type OperationName, getOperation } from '../../wsdl/operations';
+import { relayOperation } from '../operations/relay-operation';
+import type { RawArguments } from '../operations/operation-arguments';
+import type { ReceivedMessage } from './message-reader';
+import type { Segment } from './message-writer';
+import { returnElement } from './soap-reply';
+import type { TransferContext } from './transfer-jobs';
+import { checkedParts } from './transfer-request';
+
+/**
+ * A relayed operation (one disnix-service job) whose request the streaming reader has already
+ * read: MTOM, compressed, or in the Java client's positional form. It reaches the same operation
+ * code as the `soap` package's handlers, without a second parse of the envelope.
+ */
+export async function relayReceivedCall(operation: OperationName, message: ReceivedMessage, context: TransferContext): Promise<Segment[]> {
+  const result = await relayOperation(operation, messageArguments(operation, message), context);
+  switch (result.kind) {
+    case 'none':
+      return [];
+    case 'string':
+      return [returnElement(result.value)];
+    case 'strings':
+      return result.values.map(returnElement);
+  }
+}
+
+/** The parts as the `soap` package would hand them on: strings, lists of strings, or absent. */
+function messageArguments(operation: OperationName, message: ReceivedMessage): RawArguments {
+  const parts = checkedParts(operation, message);
+  return Object.fromEntries(
+    getOperation(operation).params.map((part) => {
+      if (part.kind === 'strings') return [part.name, parts.texts(part.name)];
+      return [part.name, parts.items(part.name).length === 0 ? undefined : parts.text(part.name)];
+    }),
+  );
+}
