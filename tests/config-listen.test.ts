@@ -74,6 +74,19 @@ describe('--tls-cert and --tls-key', () => {
   });
 });
 
+describe('--no-auth-from', () => {
+  test('addresses and ranges let in without credentials, from the flag or DISNIX_WEBSERVICE_NO_AUTH_FROM', () => {
+    expect(run(['--no-auth-from', '10.1.2.3, 192.168.0.0/16']).noAuthFrom).toEqual({ entries: ['10.1.2.3', '192.168.0.0/16'] });
+    expect(run([], { ...credentials, DISNIX_WEBSERVICE_NO_AUTH_FROM: 'loopback' }).noAuthFrom).toEqual({ entries: ['loopback'] });
+    expect(run([]).noAuthFrom).toBeUndefined();
+  });
+
+  test('a bad entry is refused under its own name, and the option means nothing with --no-auth', () => {
+    expect(problems(['--no-auth-from', 'coordinator.example.org'])).toEqual([expect.stringMatching(/^no-auth-from: "coordinator.example.org" is not an IP address/)]);
+    expect(problems(['--no-auth', '--host', '127.0.0.1', '--no-auth-from', '10.0.0.1'], {})).toEqual([expect.stringMatching(/--no-auth-from has no effect with --no-auth/)]);
+  });
+});
+
 describe('--trust-proxy', () => {
   test('addresses, CIDR ranges and names, from the flag or DISNIX_WEBSERVICE_TRUST_PROXY', () => {
     expect(run(['--trust-proxy', 'loopback, 10.1.2.3,192.168.0.0/16,fd00::/8']).trustProxy).toEqual({ entries: ['loopback', '10.1.2.3', '192.168.0.0/16', 'fd00::/8'] });
