@@ -15,7 +15,7 @@ import { VOID_RETURN, replyForm, responseSegments, sendFault, sendReply } from '
 import { exportRemoteSnapshotPaths, exportRemoteSnapshots, importLocalSnapshots } from './snapshot-transfer';
 import type { TransferContext } from './transfer-jobs';
 import { type TransferOperationName, type TransferRequest, isTransferOperation, requestReaderOptions, toTransferRequest } from './transfer-request';
-import { type UploadArea, createUploadArea } from './upload-area';
+import { type UploadArea, createUploadArea, uploadStorageError } from './upload-area';
 
 export interface TransferDeps {
   readonly config: GatewayConfig;
@@ -56,9 +56,7 @@ export async function handleStreamedCall(req: Request, res: Response, deps: Tran
   const client = req.ip;
   const meta = () => ({ operation, user: userOf(req), client, jobId, receivedBytes: received, sentBytes: sent });
   try {
-    area = await createUploadArea(deps.config.uploadDir).catch((error) => {
-      throw storageError(deps.config.uploadDir, error);
-    });
+    area = createUploadArea(deps.config.uploadDir);
     const options = requestReaderOptions(deps.config.maxBodyBytes, area.newFilePath);
     let message: ReceivedMessage;
     try {
@@ -100,7 +98,7 @@ export async function handleStreamedCall(req: Request, res: Response, deps: Tran
     sendFault(req, res, positional ? 500 : status, error);
   } finally {
     watch.release();
-    await area?.remove().catch((error: unknown) => deps.logger.error('cannot remove an upload area', { dir: area?.dir, error: String(error) }));
+    await area?.remove().catch((error: unknown) => deps.logger.error('cannot remove an upload area', { error: String(error) }));
   }
 }
 
@@ -126,7 +124,7 @@ function requestError(req: Request, error: unknown, uploadDir: string): GatewayE
   if (!req.complete && (req.destroyed || code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE')) {
     return callerGone('before the request was complete; nothing was imported');
   }
-  if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'EACCES' || code === 'EROFS' || code === 'EMFILE') return storageError(uploadDir, error);
+  if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'EACCES' || code === 'EROFS' || code === 'EMFILE') return uploadStorageError(uploadDir, error);
   const reason = code?.startsWith('Z_') ? `its compressed body cannot be read (${(error as Error).message})` : (error as Error)?.message ?? String(error);
   return new GatewayError('GW_ERR_BAD_REQUEST', `the request cannot be read: ${reason}`, { cause: error });
 }
@@ -135,7 +133,3 @@ function callerGone(when: string): GatewayError {
   return new GatewayError('GW_ERR_CALLER_GONE', `the caller went away ${when}`);
 }
 
-function storageError(uploadDir: string, error: unknown): GatewayError {
-  const reason = (error as NodeJS.ErrnoException)?.code ?? (error as Error)?.message;
-  return new GatewayError('GW_ERR_UPLOAD_STORAGE', `the gateway cannot store the upload in ${uploadDir} (--upload-dir): ${reason}`, { cause: error });
-}

@@ -1,32 +1,52 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { GatewayError } from '../errors';
 
 /**
- * The private directory of one transfer call under the gateway's upload directory: received
- * files go to `parts/`, a snapshot tree is assembled under `tree/`. It is removed when the
- * call ends, however it ends. Its mode is 0700 (files 0600): snapshots can hold secrets, and
- * disnix-service, which reads them, runs as root.
+ * The private directory of one call of the streaming path under the gateway's upload
+ * directory: received files go to `parts/`, a snapshot tree is assembled under `tree/`. It is
+ * removed when the call ends, however it ends. Its mode is 0700 (files 0600): snapshots can hold
+ * secrets, and disnix-service, which reads them, runs as root.
+ *
+ * It is made when first needed: most calls of this path carry no file (the Java client's
+ * calls all come this way), and two directory operations per call would cost more than the
+ * rest of such a call. Made synchronously, once per upload, because the reader asks for a file's
+ * path synchronously; its failure (no space, no permission) fails that call.
  */
 export interface UploadArea {
+  /** The directory, made now if it is not yet. */
   readonly dir: string;
   /** A new path under `parts/` for the next received file. */
   newFilePath(): string;
   remove(): Promise<void>;
 }
 
-export async function createUploadArea(uploadDir: string): Promise<UploadArea> {
-  const dir = await mkdtemp(join(uploadDir, 'disnix-upload-'));
-  const parts = join(dir, 'parts');
-  try {
-    await mkdir(parts);
-  } catch (error) {
-    await rm(dir, { recursive: true, force: true });
-    throw error;
-  }
+export function createUploadArea(uploadDir: string): UploadArea {
+  let made: string | undefined;
   let next = 0;
-  return {
-    dir,
-    newFilePath: () => join(parts, String(next++)),
-    remove: () => rm(dir, { recursive: true, force: true, maxRetries: 2 }),
+  const dir = (): string => {
+    if (made !== undefined) return made;
+    let fresh: string | undefined;
+    try {
+      fresh = mkdtempSync(join(uploadDir, 'disnix-upload-'));
+      mkdirSync(join(fresh, 'parts'));
+    } catch (error) {
+      if (fresh !== undefined) rmSync(fresh, { recursive: true, force: true });
+      throw uploadStorageError(uploadDir, error);
+    }
+    return (made = fresh);
   };
+  return {
+    get dir() {
+      return dir();
+    },
+    newFilePath: () => join(dir(), 'parts', String(next++)),
+    remove: () => (made === undefined ? Promise.resolve() : rm(made, { recursive: true, force: true, maxRetries: 2 })),
+  };
+}
+
+export function uploadStorageError(uploadDir: string, error: unknown): GatewayError {
+  const reason = (error as NodeJS.ErrnoException)?.code ?? (error as Error)?.message;
+  return new GatewayError('GW_ERR_UPLOAD_STORAGE', `the gateway cannot store the upload in ${uploadDir} (--upload-dir): ${reason}`, { cause: error });
 }
