@@ -35,6 +35,14 @@ describe('the Java client form as text/xml', () => {
     expect((await post('unlock', '<arg0 xmlns="">java-form</arg0>')).returns).toEqual(['0']);
   });
 
+  test('a prefixed wrapper with unqualified children is the same form', async () => {
+    const body = positional('lock', '').replace(/<lock xmlns="([^"]+)"><\/lock>/, '<ns1:lock xmlns:ns1="$1"><arg0>prefixed</arg0></ns1:lock>');
+    expect(body).toContain('<ns1:lock');
+    const answer = await postRaw(env.url, body, { username: env.username, password: env.password });
+    expect([answer.status, answer.returns]).toEqual([200, ['0']]);
+    await post('unlock', '<arg0 xmlns="">prefixed</arg0>');
+  });
+
   test('the document/literal form of the same operation still answers no return element', async () => {
     const answer = await callRaw(env.url, 'lock', '<ns:profile>doc-literal</ns:profile>', { username: env.username, password: env.password });
     expect(answer.status).toBe(200);

@@ -22,6 +22,8 @@ export interface EnvironmentOptions {
   /** Extra gateway flags, e.g. ['--job-timeout', 'export=1s']. */
   readonly gatewayArgs?: readonly string[];
   readonly daemonArgs?: readonly string[];
+  /** The demo daemon's state directory (default: a new one), e.g. a fixed one that recorded requests name. */
+  readonly daemonStateDir?: string;
   /** Start without a demo daemon on the bus. */
   readonly withoutDaemon?: boolean;
   /** Where the gateway listens instead of `--host 127.0.0.1 --port 0`, e.g. ['--listen-socket', PATH]. */
@@ -42,7 +44,7 @@ export async function startGatewayEnvironment(options: EnvironmentOptions = {}):
   let daemon: DemoDaemon | undefined;
   let gateway: Gateway | undefined;
   try {
-    if (!options.withoutDaemon) daemon = await startDemoDaemon({ busAddress: bus.address, extraArgs: options.daemonArgs });
+    if (!options.withoutDaemon) daemon = await startDemoDaemon({ busAddress: bus.address, stateDir: options.daemonStateDir, extraArgs: options.daemonArgs });
     const command = parseCommandLine(
       [...(options.listenArgs ?? ['--host', '127.0.0.1', '--port', '0']), '--bus-address', bus.address, ...(options.gatewayArgs ?? [])],
       { DISNIX_WEBSERVICE_USERNAME: username, DISNIX_WEBSERVICE_PASSWORD: password },
