@@ -20,6 +20,7 @@ import { axis2Request } from './support/axis2-request';
 import { type Axis2Answer, Axis2Fault, type JavaValue, readAxis2Answer } from './support/axis2-response';
 import { type Seeded, scenarioSteps, seedScenario } from './support/axis2-scenario';
 import { type GatewayEnvironment, startGatewayEnvironment } from './support/gateway-fixture';
+import { expectEmptySoon } from './support/upload-dir';
 import { createSoapTestClient } from './support/soap-test-client';
 
 const manifest = JSON.parse(readFileSync(join(fixtureDir(), 'manifest.json'), 'utf8')) as Manifest;
@@ -134,16 +135,6 @@ async function bytesUnder(dir: string): Promise<number> {
   return total;
 }
 
-async function expectUploadDirEmpty(): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  let left = await readdir(uploadDir);
-  while (left.length > 0 && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    left = await readdir(uploadDir);
-  }
-  expect(left).toEqual([]);
-}
-
 const read = (path: string) => readFile(path, 'utf8');
 const snapshots = (...parts: string[]) => join(seeded.stateDir, 'snapshots', ...parts);
 
@@ -152,7 +143,7 @@ const stateChecks: Readonly<Record<string, () => Promise<void>>> = {
   '02-importm': async () => expect(existsSync(join(seeded.storeDir, seeded.remoteClosureEntry))).toBe(true),
   '03-importLocalFile': async () => {
     expect(existsSync(join(seeded.storeDir, seeded.uploadClosureEntry))).toBe(true);
-    await expectUploadDirEmpty();
+    await expectEmptySoon(uploadDir);
   },
   '07-realise': async () => expect(existsSync(seeded.derivation.replace(/\.drv$/, ''))).toBe(true),
   '11-activate': async () => expect(await read(join(seeded.stateDir, 'active', 'echo', 'axis2-app'))).toBe(`${seeded.app}\n`),
@@ -167,7 +158,7 @@ const stateChecks: Readonly<Record<string, () => Promise<void>>> = {
     for (const { relative, content } of seeded.localSnapshotFiles) {
       expect((await readFile(snapshots('echo', 'axis2-uploaded', 'axis2-upload-gen', relative))).equals(content)).toBe(true);
     }
-    await expectUploadDirEmpty();
+    await expectEmptySoon(uploadDir);
   },
   '26-cleanSnapshots-nulls': async () => {
     expect(await readdir(snapshots('echo', 'axis2-app'))).toEqual(['axis2-imported-gen']);

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { demoLayout } from '../server/demo/demo-layout';
 import { type GatewayEnvironment, startGatewayEnvironment } from './support/gateway-fixture';
+import { expectEmptySoon } from './support/upload-dir';
 import { type Parts, type WireAnswer, type WireRequest, faultOf, inlineRequest, mtomRequest, post, returnsOf, sha256, splitAnswer } from './support/transfer-wire';
 
 let env: GatewayEnvironment;
@@ -68,12 +69,6 @@ async function readTree(dir: string, prefix = ''): Promise<Record<string, Buffer
   return files;
 }
 
-async function expectUploadDirEmpty(): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while ((await readdir(uploadDir)).length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-  expect(await readdir(uploadDir)).toEqual([]);
-}
-
 describe.each(['mtom', 'inline'] as const)('a nested multi-file snapshot, %s', (form) => {
   const name = `snap-${form}`;
   const relative = `pg/orders/${name}`;
@@ -81,7 +76,7 @@ describe.each(['mtom', 'inline'] as const)('a nested multi-file snapshot, %s', (
   it('goes up with every file at its relative path', async () => {
     expectOk(await call(forms[form]('importLocalSnapshots', snapshotParts('pg', 'orders', name, TREE))));
     expect(digests(await readTree(join(snapshotsDir, relative)))).toEqual(digests(TREE));
-    await expectUploadDirEmpty();
+    await expectEmptySoon(uploadDir);
     const latest = await call(inlineRequest('queryAllSnapshots', [['container', 'pg'], ['component', 'orders']]));
     expect(returnsOf(latest, false)).toContain(relative);
   });
@@ -117,7 +112,7 @@ describe('uploads whose paths could leave the snapshot are refused', () => {
     expect(answer.status).toBe(500);
     expect(faultOf(answer)).toMatch(message);
     expect(await readdir(join(snapshotsDir, 'pg')).catch(() => [])).not.toContain('refused');
-    await expectUploadDirEmpty();
+    await expectEmptySoon(uploadDir);
   });
 
   it.each([['../up'], ['a/b'], ['..']])('snapshot name %j', async (name) => {

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { demoLayout } from '../server/demo/demo-layout';
 import { type GatewayEnvironment, startGatewayEnvironment } from './support/gateway-fixture';
+import { expectEmptySoon } from './support/upload-dir';
 import { addStorePath } from './support/demo-store';
 import { basicAuthHeader } from './support/soap-test-client';
 import { type WireAnswer, type WireRequest, faultOf, inlineRequest, mtomRequest, post, returnsOf, sha256 } from './support/transfer-wire';
@@ -34,17 +35,6 @@ afterAll(async () => {
 const auth = () => ({ username: env.username, password: env.password });
 const call = (request: WireRequest, headers: Record<string, string> = {}) => post(env.url, auth(), request, headers);
 const forms = { mtom: mtomRequest, inline: inlineRequest } as const;
-
-/** Polls until the upload directory is empty again (the gateway cleans up asynchronously after a disconnect). */
-async function expectUploadDirEmpty(): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  let left = await readdir(uploadDir);
-  while (left.length > 0 && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    left = await readdir(uploadDir);
-  }
-  expect(left).toEqual([]);
-}
 
 /** Job logs of import jobs the daemon ran on files of the upload directory. */
 async function importsFromUploadDir(): Promise<string[]> {
@@ -92,7 +82,7 @@ describe('closure round trips: export, download, garbage-collect, upload, import
     const upload = await call(forms[form]('importLocalFile', [['closure', closure]]));
     expectOk(upload);
     expect(sha256(await readFile(path))).toBe(sha256(content));
-    await expectUploadDirEmpty();
+    await expectEmptySoon(uploadDir);
   }, 120_000);
 
   it('gzip-compressed MTOM, as the original Axis2 client sends, is read too', async () => {
@@ -113,7 +103,7 @@ describe('uploads that must not be imported', () => {
     const answer = await call(mtomRequest('importLocalFile', [['closure', Buffer.alloc(0)]]));
     expect(answer.status).toBe(500);
     expect(faultOf(answer)).toMatch(/doesn't look like something created by 'nix-store --export'/);
-    await expectUploadDirEmpty();
+    await expectEmptySoon(uploadDir);
   });
 
   it('an MTOM body cut short inside the file part fails and imports nothing', async () => {
@@ -123,7 +113,7 @@ describe('uploads that must not be imported', () => {
     expect(answer.status).toBe(400);
     expect(faultOf(answer)).toMatch(/ends before its closing boundary: it was cut short/);
     expect((await importsFromUploadDir()).length).toBe(before);
-    await expectUploadDirEmpty();
+    await expectEmptySoon(uploadDir);
   });
 
   it('an inline body cut short inside the base64 content fails and imports nothing', async () => {
@@ -133,7 +123,7 @@ describe('uploads that must not be imported', () => {
     expect(answer.status).toBe(400);
     expect(faultOf(answer)).toMatch(/not well-formed XML/);
     expect((await importsFromUploadDir()).length).toBe(before);
-    await expectUploadDirEmpty();
+    await expectEmptySoon(uploadDir);
   });
 
   it('a client that disconnects mid-upload leaves no file behind and nothing imported', async () => {
@@ -156,7 +146,7 @@ describe('uploads that must not be imported', () => {
     }
     expect(received).toBeGreaterThanOrEqual(1024 * 1024);
     socket.destroy();
-    await expectUploadDirEmpty();
+    await expectEmptySoon(uploadDir);
     expect((await importsFromUploadDir()).length).toBe(before);
   });
 
@@ -166,7 +156,7 @@ describe('uploads that must not be imported', () => {
     const answer = await call({ contentType, body: broken });
     expect(answer.status).toBe(400);
     expect(faultOf(answer)).toMatch(/refers to cid:9\.attachment@test, which the message does not hold/);
-    await expectUploadDirEmpty();
+    await expectEmptySoon(uploadDir);
   });
 
   it('base64 with characters outside its alphabet is refused', async () => {
