@@ -14,20 +14,29 @@ import { runStartupBench } from './startup-bench';
 import { runTransferFigures } from './transfer-hook';
 
 const PROJECT_ROOT = join(__dirname, '..', '..');
-const USAGE = `Usage: npm run bench [-- --quick]
+const SECTIONS = ['gateway', 'startup', 'transfer'] as const;
+const USAGE = `Usage: npm run bench [-- --quick] [-- --only SECTION]
 
-  --quick   a tiny run of every section (seconds; installs nothing); results go to bench/results/bench-quick.json
+  --quick         a tiny run of every section (seconds; installs nothing); results go to bench/results/bench-quick.json
+  --only SECTION  run one section (${SECTIONS.join(', ')}), for A/B runs while tuning; its results go to
+                  bench/results/bench-SECTION.json, so the full run's file stays as it was
   -h, --help
 
 Without --quick, openssh-server is installed from Debian when missing (as root) for the ssh baseline.
 BENCH_GATEWAY_ARGS adds gateway flags (e.g. "--log-level warn"), BENCH_GATEWAY_NODE_ARGS node flags
-(e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the gateway under the load).`;
+(e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the gateway under the load), BENCH_DAEMON_NODE_ARGS
+the same for the demo disnix-service.`;
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, strict: true });
+  const { values } = parseArgs({ options: { quick: { type: 'boolean' }, only: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true });
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
+  }
+  const only = values.only;
+  if (only !== undefined && !(SECTIONS as readonly string[]).includes(only)) {
+    process.stderr.write(`bench: --only takes one of ${SECTIONS.join(', ')}, not "${only}"\n`);
+    return 2;
   }
   const quick = values.quick === true;
   const startedAt = new Date();
@@ -55,11 +64,13 @@ async function main(): Promise<number> {
   const rows: BenchRow[] = [];
   const skipped: string[] = [];
   let failed = false;
-  const sections: [string, () => Promise<BenchRow[] | undefined>][] = [
-    ['gateway', () => runGatewayBench(context)],
-    ['client start-up', () => runStartupBench(context, PROJECT_ROOT)],
-    ['transfer', () => runTransferFigures(context)],
-  ];
+  const sections = (
+    [
+      ['gateway', () => runGatewayBench(context)],
+      ['startup', () => runStartupBench(context, PROJECT_ROOT)],
+      ['transfer', () => runTransferFigures(context)],
+    ] as [(typeof SECTIONS)[number], () => Promise<BenchRow[] | undefined>][]
+  ).filter(([name]) => only === undefined || name === only);
   try {
     for (const [name, run] of sections) {
       try {
@@ -79,7 +90,8 @@ async function main(): Promise<number> {
   const machine = machineInfo();
   process.stdout.write(formatTable(rows, machine));
   for (const line of skipped) process.stdout.write(`Not measured: ${line}\n`);
-  const file = join(PROJECT_ROOT, 'bench', 'results', quick ? 'bench-quick.json' : 'bench.json');
+  const name = only !== undefined ? `bench-${only}${quick ? '-quick' : ''}.json` : quick ? 'bench-quick.json' : 'bench.json';
+  const file = join(PROJECT_ROOT, 'bench', 'results', name);
   writeResults(file, { machine, quick, startedAt: startedAt.toISOString(), rows, skipped });
   log(`results written to ${file}`);
   return failed ? 1 : 0;

@@ -1,12 +1,13 @@
-import { AsyncResource } from 'node:async_hooks';
 import { EventEmitter } from 'node:events';
 import * as dbus from 'dbus-next';
 import type { DbusJob } from '../../wsdl/operations';
 import { formatDuration } from '../config/durations';
 import { GatewayError } from '../errors';
 import type { Logger } from '../logger';
+import { currentRequestId, runWithRequestId } from '../request-context';
 import type { DisnixBus } from './bus-connection';
 import { JOB_SIGNALS, type JobSignal } from './disnix-interface';
+import { type IssuedJobId, JobIdPool } from './job-id-pool';
 import { readJobLog } from './job-log';
 
 export interface JobRequest {
@@ -35,7 +36,7 @@ interface PendingJob {
   readonly owner: string;
   readonly request: JobRequest;
   settle(outcome: { signal: JobSignal; results: string[] } | Error): void;
-  /** Runs a task in the async context of the call that started the job, so that its log lines name that call. */
+  /** Runs a task as part of the call that started the job, so that its log lines name that call. */
   inCallContext(task: () => void): void;
 }
 
@@ -46,6 +47,9 @@ const ABSENT_DAEMON_ERRORS = new Set([
   'org.freedesktop.DBus.Error.NoReply',
 ]);
 
+/** Job ids kept ready: enough that a burst of calls rarely waits for one, few enough to waste nothing. */
+const JOB_ID_POOL_SIZE = 16;
+
 /**
  * Runs deployment jobs on disnix-service: one job id per call, the signals matched by the
  * sender and job id, any number of jobs at once. Every job ends: by its signal, by its time
@@ -54,17 +58,23 @@ const ABSENT_DAEMON_ERRORS = new Set([
 export class JobRelay extends EventEmitter<JobEvents> {
   readonly #pending = new Map<string, PendingJob>();
   readonly #logDirs = new Map<string, Promise<string>>();
+  readonly #jobIds: JobIdPool;
 
   constructor(
     private readonly bus: DisnixBus,
     private readonly logger: Logger,
   ) {
     super();
+    this.#jobIds = new JobIdPool(() => this.#newJobId(), () => bus.daemonOwner, JOB_ID_POOL_SIZE);
     bus.on('jobSignal', (message) => this.#onSignal(message));
     bus.on('ownerChanged', (oldOwner) => {
+      this.#jobIds.clear();
       if (oldOwner !== '') this.#failWhere((job) => job.owner === oldOwner, 'GW_ERR_DAEMON_GONE', 'disnix-service left the bus');
     });
-    bus.on('disconnected', (reason) => this.#failWhere(() => true, 'GW_ERR_BUS_UNAVAILABLE', `the D-Bus connection was lost (${reason.message})`));
+    bus.on('disconnected', (reason) => {
+      this.#jobIds.clear();
+      this.#failWhere(() => true, 'GW_ERR_BUS_UNAVAILABLE', `the D-Bus connection was lost (${reason.message})`);
+    });
   }
 
   get inFlight(): number {
@@ -73,9 +83,7 @@ export class JobRelay extends EventEmitter<JobEvents> {
 
   async run(request: JobRequest): Promise<JobOutcome> {
     request.signal?.throwIfAborted();
-    const idReply = await this.#callDaemon('get_job_id', '', []);
-    const jobId = idReply.body[0] as number;
-    const owner = idReply.sender;
+    const { jobId, owner } = this.#jobIds.take() ?? (await this.#newJobId());
     request.onJobId?.(jobId);
     // Known before the job runs, so that a Fault can carry its log even if the daemon dies.
     await this.#logDir(owner).catch(() => undefined);
@@ -96,6 +104,11 @@ export class JobRelay extends EventEmitter<JobEvents> {
       throw new GatewayError('GW_ERR_JOB_FAILED', log.trim() === '' ? `${request.operation} job ${jobId} failed and left no log` : log);
     }
     return { jobId, results };
+  }
+
+  async #newJobId(): Promise<IssuedJobId> {
+    const reply = await this.#callDaemon('get_job_id', '', []);
+    return { jobId: reply.body[0] as number, owner: reply.sender };
   }
 
   async #callDaemon(member: string, signature: string, body: unknown[]): Promise<dbus.Message> {
@@ -121,11 +134,14 @@ export class JobRelay extends EventEmitter<JobEvents> {
           job.settle(this.#unanswered(request, jobId, `got no answer from disnix-service within ${formatDuration(request.timeoutMs)}`, log, 'GW_ERR_JOB_TIMEOUT')),
         );
       }, request.timeoutMs);
+      // The call's request id, not a bound AsyncResource: AsyncResource.bind defines deprecated
+      // accessors on every function it binds, which cost more than the rest of tracking a job.
+      const requestId = currentRequestId();
       const job: PendingJob = {
         jobId,
         owner,
         request,
-        inCallContext: AsyncResource.bind((task: () => void) => task()),
+        inCallContext: (task) => (requestId === undefined ? task() : runWithRequestId(requestId, task)),
         settle: (outcome) => {
           if (this.#pending.get(id) !== job) return;
           this.#pending.delete(id);

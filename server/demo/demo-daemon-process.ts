@@ -28,6 +28,8 @@ export interface DemoDaemonOptions {
    */
   readonly stateDir?: string;
   readonly extraArgs?: readonly string[];
+  /** Flags for node itself, e.g. --cpu-prof to profile the daemon under a benchmark's load. */
+  readonly nodeArgs?: readonly string[];
 }
 
 const READY_TIMEOUT_MS = 15_000;
@@ -69,7 +71,7 @@ function newStateDir(busAddress: string): string {
 export async function startDemoDaemon(options: DemoDaemonOptions): Promise<DemoDaemon> {
   const stateDir = options.stateDir ?? newStateDir(options.busAddress);
   const layout = demoLayout(stateDir);
-  const args = [demoDaemonScript(), '--bus-address', options.busAddress, '--state-dir', stateDir, ...(options.extraArgs ?? [])];
+  const args = [...(options.nodeArgs ?? []), demoDaemonScript(), '--bus-address', options.busAddress, '--state-dir', stateDir, ...(options.extraArgs ?? [])];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   let stderr = '';

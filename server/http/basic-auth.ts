@@ -4,6 +4,7 @@ import { type AuthFailureLimit, DEFAULT_AUTH_FAILURE_LIMIT } from '../config/aut
 import type { AuthConfig } from '../config/config';
 import { type Logger, silentLogger } from '../logger';
 import type { AuthFailureReason } from '../metrics/gateway-metrics';
+import { AuthCache, type CachedLogin } from './auth-cache';
 import { createAuthFailureLimiter } from './auth-rate-limit';
 import { DUMMY_ENTRY, sameSecret, verifyPassword } from './htpasswd';
 import { HtpasswdFile } from './htpasswd-file';
@@ -13,6 +14,8 @@ export const REALM = 'DisnixWebService';
 export interface BasicAuthOptions {
   readonly logger?: Logger;
   readonly failureLimit?: AuthFailureLimit;
+  /** Accepted credentials remembered (see AuthCache); tests pass their own to look inside. */
+  readonly cache?: AuthCache;
 }
 
 /** What the rest of the gateway may know of the caller: the name, never the password. */
@@ -36,9 +39,21 @@ export function createBasicAuth(
   const fixed = Object.entries(auth.users);
   const file = auth.htpasswdFile === undefined ? undefined : new HtpasswdFile(auth.htpasswdFile, logger);
   const limiter = createAuthFailureLimiter(options.failureLimit ?? DEFAULT_AUTH_FAILURE_LIMIT);
+  const cache = options.cache ?? new AuthCache();
 
-  /** The user let in, or whether the name is known (for the log line) when refused. */
-  const check = async (user: string, password: string): Promise<{ ok: boolean; known: boolean }> => {
+  /** Whom a remembered header lets in: undefined when it is not remembered, or its htpasswd file changed since. */
+  const remembered = async (key: string): Promise<string | undefined> => {
+    const login = cache.get(key);
+    if (login === undefined) return undefined;
+    if (login.fileGeneration !== undefined && (file === undefined || (await file.current()) !== login.fileGeneration)) {
+      cache.forget(key);
+      return undefined;
+    }
+    return login.user;
+  };
+
+  /** The user let in (and what to remember of the login), or whether the name is known (for the log line) when refused. */
+  const check = async (user: string, password: string): Promise<{ ok: boolean; known: boolean; login?: CachedLogin }> => {
     // Every fixed user is compared, without stopping at the first match, in constant time.
     let fixedOk = false;
     let fixedKnown = false;
@@ -47,16 +62,40 @@ export function createBasicAuth(
       fixedKnown ||= nameOk;
       fixedOk = (nameOk && sameSecret(password, secret)) || fixedOk;
     }
-    if (fixedKnown) return { ok: fixedOk, known: true };
-    const entry = await file?.lookup(user);
-    const ok = await verifyPassword(entry ?? DUMMY_ENTRY, password);
-    return { ok: ok && entry !== undefined, known: entry !== undefined };
+    if (fixedKnown) return { ok: fixedOk, known: true, login: { user } };
+    const found = await file?.find(user);
+    const entry = found?.entry;
+    const ok = (await verifyPassword(entry ?? DUMMY_ENTRY, password)) && entry !== undefined;
+    return { ok, known: entry !== undefined, login: ok ? { user, fileGeneration: found!.generation } : undefined };
+  };
+
+  /**
+   * One check for all the requests that carry the same header at the same time: a coordinator
+   * starting many calls at once would otherwise run bcrypt for each before the first is
+   * remembered. Each request still answers (and counts a refusal) on its own.
+   */
+  const checking = new Map<string, ReturnType<typeof check>>();
+  const checkOnce = (key: string, user: string, password: string): ReturnType<typeof check> => {
+    let result = checking.get(key);
+    if (result === undefined) {
+      result = check(user, password);
+      checking.set(key, result);
+      const done = () => checking.delete(key);
+      result.then(done, done);
+    }
+    return result;
   };
 
   /** 'ok', 'refused' (a 401 follows), or 'answered' when the refusal went over the limit (429 sent). */
   const decide = async (req: Request, res: Response, user: string, password: string): Promise<'ok' | 'refused' | 'answered'> => {
-    const { ok, known } = await check(user, password);
-    if (ok) return 'ok';
+    const header = req.headers.authorization;
+    const key = header === undefined ? undefined : cache.keyOf(header);
+    const { ok, known, login } = await (key === undefined ? check(user, password) : checkOnce(key, user, password));
+    if (ok) {
+      // Only what was accepted, under the header it came in; a refusal is checked in full every time.
+      if (key !== undefined && login !== undefined) cache.remember(key, login);
+      return 'ok';
+    }
     onFailure?.('refused');
     logger.warn('credentials refused', { client: req.ip ?? 'local socket', user: known ? user : undefined, reason: known ? 'wrong password' : 'unknown user' });
     const over = await limiter.recordFailure(req, res);
@@ -72,7 +111,16 @@ export function createBasicAuth(
       tooMany(res, waitSeconds);
       return;
     }
-    if (isMalformed(req.headers.authorization)) {
+    const header = req.headers.authorization;
+    if (header !== undefined) {
+      const user = await remembered(cache.keyOf(header));
+      if (user !== undefined) {
+        (req as AuthenticatedRequest).auth = { user };
+        next();
+        return;
+      }
+    }
+    if (isMalformed(header)) {
       // express-basic-auth would take it for no credentials; it is a failed login attempt.
       onFailure?.('refused');
       logger.warn('credentials refused', { client: req.ip ?? 'local socket', reason: 'malformed Authorization header' });

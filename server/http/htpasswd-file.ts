@@ -12,6 +12,8 @@ import { type HtpasswdEntry, parseHtpasswd } from './htpasswd';
 export class HtpasswdFile {
   #users: ReadonlyMap<string, HtpasswdEntry> = new Map();
   #stamp = '';
+  /** Bumped whenever the users are replaced: what a cached login remembers of the file. */
+  #generation = 0;
   #refreshing: Promise<void> | undefined;
 
   constructor(
@@ -21,9 +23,20 @@ export class HtpasswdFile {
 
   /** The entry of a user as the file says now; undefined for unknown users. */
   async lookup(user: string): Promise<HtpasswdEntry | undefined> {
+    return (await this.find(user)).entry;
+  }
+
+  /** The entry of a user, and the generation of the users it was found in (read together, so they agree). */
+  async find(user: string): Promise<{ entry: HtpasswdEntry | undefined; generation: number }> {
+    const generation = await this.current();
+    return { entry: this.#users.get(user), generation };
+  }
+
+  /** Reads the file again if it changed; answers the generation of its users, which changes with them. */
+  async current(): Promise<number> {
     this.#refreshing ??= this.#refresh().finally(() => (this.#refreshing = undefined));
     await this.#refreshing;
-    return this.#users.get(user);
+    return this.#generation;
   }
 
   async #refresh(): Promise<void> {
@@ -47,6 +60,7 @@ export class HtpasswdFile {
     const first = this.#stamp === '';
     this.#users = users;
     this.#stamp = stamp;
+    this.#generation += 1;
     for (const problem of problems) this.logger.warn(`htpasswd ${this.path}: ${problem} (skipped)`);
     this.logger.info(first ? 'htpasswd file read' : 'htpasswd file changed; read again', { file: this.path, users: users.size });
   }
@@ -59,6 +73,7 @@ export class HtpasswdFile {
     if (this.#stamp === stamp) return;
     this.#users = new Map();
     this.#stamp = stamp;
+    this.#generation += 1;
     this.logger.error(message);
   }
 }

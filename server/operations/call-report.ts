@@ -43,9 +43,14 @@ export function reportCall(deps: CallReportDeps, operation: string | undefined, 
   const outcome = error === undefined ? 'success' : isGatewayError(error) ? error.code : 'GW_ERR_INTERNAL';
   if (operation !== undefined) deps.metrics?.countCall(operation, outcome, durationMs / 1000);
   const line = { ...meta, durationMs, outcome };
-  if (error === undefined) deps.logger.info('call', line);
-  else if (isGatewayError(error)) deps.logger.warn('call', { ...line, log: error.message });
-  else deps.logger.error('call', { ...line, log: (error as Error)?.stack ?? String(error) });
+  // Written once the answer is on its way, not before: formatting and writing a line through
+  // winston (about 20 us) is on no caller's critical path there. The line keeps its request id,
+  // since an immediate runs in the async context that scheduled it, and lines keep their order.
+  setImmediate(() => {
+    if (error === undefined) deps.logger.info('call', line);
+    else if (isGatewayError(error)) deps.logger.warn('call', { ...line, log: error.message });
+    else deps.logger.error('call', { ...line, log: (error as Error)?.stack ?? String(error) });
+  });
 }
 
 /** The authenticated caller's name, as the auth middleware left it. */
