@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { optionSpecs } from '../server/config/options';
 import { startPrivateBus, type PrivateBus } from '../server/demo/private-bus';
@@ -66,6 +67,22 @@ const plausibleCall = fc
     `</ns:${operation}></soapenv:Body></soapenv:Envelope>`,
   );
 
+/** A call in the original Java client's positional form: argN/itemN children, some xsi:nil. */
+const positionalCall = fc
+  .tuple(
+    fc.constantFrom(...FUZZED_OPERATIONS),
+    fc.array(fc.tuple(fc.constantFrom('arg', 'item'), fc.integer({ min: 0, max: 6 }), fc.oneof(oddText, fc.constant(null))), { maxLength: 6 }),
+  )
+  .map(([operation, parts]) =>
+    `<soapenv:Envelope xmlns:soapenv="${SOAP11}"><soapenv:Header/><soapenv:Body><${operation} xmlns="${TARGET_NAMESPACE}">` +
+    parts
+      .map(([kind, n, value]) =>
+        value === null ? `<${kind}${n} xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:nil="true" xmlns=""/>` : `<${kind}${n} xmlns="">${value}</${kind}${n}>`,
+      )
+      .join('') +
+    `</${operation}></soapenv:Body></soapenv:Envelope>`,
+  );
+
 const envelopeAround = fc
   .tuple(fc.constantFrom(SOAP11, SOAP12, 'urn:x'), element(4), fc.boolean())
   .map(([ns, body, header]) => `<e:Envelope xmlns:e="${ns}">${header ? '<e:Header/>' : ''}<e:Body>${body}</e:Body></e:Envelope>`);
@@ -81,7 +98,7 @@ const prolog = fc.constantFrom(
 );
 
 const body = fc
-  .tuple(prolog, fc.oneof(plausibleCall, envelopeAround, element(3), oddText), fc.option(fc.nat(), { nil: undefined }))
+  .tuple(prolog, fc.oneof(plausibleCall, positionalCall, envelopeAround, element(3), oddText), fc.option(fc.nat(), { nil: undefined }))
   .map(([head, main, cut]) => {
     const text = head + main;
     return cut === undefined ? text : text.slice(0, cut % (text.length + 1));
@@ -92,6 +109,8 @@ const request = fc.record({
   contentType: fc.constantFrom('text/xml; charset=utf-8', 'text/xml', 'application/soap+xml', 'application/json', 'multipart/related; type="application/xop+xml"; boundary=x', 'text/xml; charset=latin1', ''),
   path: fc.constantFrom('service', 'service', 'service', 'service?wsdl', '/other'),
   authorised: fc.integer({ min: 0, max: 9 }).map((n) => n !== 0),
+  /** Compressed, as the Java client sends every request: read by the streaming path. */
+  gzip: fc.integer({ min: 0, max: 3 }).map((n) => n === 0),
 });
 
 type Generated<A> = A extends fc.Arbitrary<infer T> ? T : never;
@@ -124,13 +143,15 @@ describe(`generated SOAP requests at the gateway (seed ${SEED})`, () => {
         contentType: 'text/xml; charset=utf-8',
         path: 'service',
         authorised: true,
+        gzip: false,
       },
     ]);
     await fc.assert(
-      fc.asyncProperty(request, async ({ body: text, contentType, path, authorised }) => {
+      fc.asyncProperty(request, async ({ body: text, contentType, path, authorised, gzip }) => {
         const url = path === 'service' ? gateway.url : path === 'service?wsdl' ? `${gateway.url}?wsdl` : new URL(path, gateway.url).href;
         const headers: Record<string, string> = contentType === '' ? {} : { 'Content-Type': contentType };
-        const answer = await postRaw(url, text, {
+        if (gzip) headers['Content-Encoding'] = 'gzip';
+        const answer = await postRaw(url, gzip ? gzipSync(text) : text, {
           ...(authorised ? CREDENTIALS : { username: 'fuzzer', password: 'nope' }),
           headers,
           timeoutMs: 15_000,
