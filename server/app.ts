@@ -14,11 +14,12 @@ import type { JobsPage } from './jobs-page/jobs-page';
 import type { Logger } from './logger';
 import type { GatewayMetrics } from './metrics/gateway-metrics';
 import { METRICS_PATH, metricsHandler } from './metrics/metrics-endpoint';
-import { checkEnvelope } from './soap/envelope-check';
+import { type CheckedEnvelope, checkEnvelope } from './soap/envelope-check';
 import { faultEnvelope, faultFor } from './soap/soap-faults';
 import { createSoapService } from './soap/soap-service';
 import { readWsdl, wsdlForAddress } from './soap/wsdl-document';
-import { createTransferMiddleware } from './transfer/transfer-middleware';
+import { createStreamedCallHandler, createTransferMiddleware } from './transfer/transfer-middleware';
+import { isTransferOperation } from './transfer/transfer-request';
 
 export interface AppDeps {
   readonly config: GatewayConfig;
@@ -42,7 +43,8 @@ export async function createApp({ config, bus, relay, metrics, logger, jobsPage 
   const auth = createBasicAuth(config.auth, (reason) => metrics.countAuthFailure(reason), { logger, failureLimit: config.authFailureLimit });
   if (auth) app.use(config.noAuthFrom ? exemptAddresses(config.noAuthFrom, auth) : auth);
   app.use(continueOnceAdmitted);
-  if (jobsPage) app.use(jobsPage.path, jobsPage.router);
+  // Its routes are all GETs; SOAP calls (POSTs under the same base path) need not walk them.
+  if (jobsPage) app.use(jobsPage.path, (req, res, next) => (req.method === 'GET' || req.method === 'HEAD' ? jobsPage.router(req, res, next) : next()));
   if (!config.metricsListen) app.get(METRICS_PATH, metricsHandler(metrics));
 
   const wsdl = readWsdl();
@@ -54,7 +56,8 @@ export async function createApp({ config, bus, relay, metrics, logger, jobsPage 
     res.type('application/xml').send(wsdlForAddress(wsdl, callerUrl(req)));
   });
 
-  app.post(config.servicePath, createTransferMiddleware({ config, relay, logger, metrics, calls: jobsPage?.history }));
+  const streamedCall = createStreamedCallHandler({ config, relay, logger, metrics, calls: jobsPage?.history });
+  app.post(config.servicePath, createTransferMiddleware(streamedCall));
   app.post(
     config.servicePath,
     express.text({ type: () => true, limit: config.maxBodyBytes }),
@@ -64,13 +67,17 @@ export async function createApp({ config, bus, relay, metrics, logger, jobsPage 
         sendFault(res, 415, new GatewayError('GW_ERR_BAD_REQUEST', `a SOAP 1.1 request has Content-Type text/xml, not "${contentType || 'none'}"`));
         return;
       }
+      const body = typeof req.body === 'string' ? req.body : '';
+      let call: CheckedEnvelope;
       try {
-        checkEnvelope(typeof req.body === 'string' ? req.body : '');
+        call = checkEnvelope(body);
       } catch (error) {
         sendFault(res, 400, error);
         return;
       }
-      next();
+      // A small request of the streaming path's kind, read here whole: it goes there with its body.
+      if (call.positional || isTransferOperation(call.operation)) streamedCall(req, res, next, Buffer.from(body));
+      else next();
     },
   );
 

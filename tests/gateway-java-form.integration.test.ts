@@ -35,6 +35,13 @@ describe('the Java client form as text/xml', () => {
     expect((await post('unlock', '<arg0 xmlns="">java-form</arg0>')).returns).toEqual(['0']);
   });
 
+  test('sent chunked (no length known up front), it is recognised from the start of the body', async () => {
+    const chunked = { username: env.username, password: env.password, headers: { 'Transfer-Encoding': 'chunked' } };
+    const answer = await postRaw(env.url, positional('lock', '<arg0 xmlns="">chunked</arg0>'), chunked);
+    expect([answer.status, answer.returns]).toEqual([200, ['0']]);
+    expect((await postRaw(env.url, positional('unlock', '<arg0 xmlns="">chunked</arg0>'), chunked)).returns).toEqual(['0']);
+  });
+
   test('a prefixed wrapper with unqualified children is the same form', async () => {
     const body = positional('lock', '').replace(/<lock xmlns="([^"]+)"><\/lock>/, '<ns1:lock xmlns:ns1="$1"><arg0>prefixed</arg0></ns1:lock>');
     expect(body).toContain('<ns1:lock');

@@ -1,6 +1,13 @@
 import { SaxesParser } from 'saxes';
 import { type OperationName, TARGET_NAMESPACE, getOperation, operationNames } from '../../wsdl/operations';
 import { GatewayError } from '../errors';
+import { isPositionalName } from '../transfer/positional-parts';
+
+/** The operation a request calls, and whether its parts come in the Java client's positional form. */
+export interface CheckedEnvelope {
+  readonly operation: OperationName;
+  readonly positional: boolean;
+}
 
 const SOAP11_ENVELOPE = 'http://schemas.xmlsoap.org/soap/envelope/';
 const SOAP12_ENVELOPE = 'http://www.w3.org/2003/05/soap-envelope';
@@ -19,13 +26,15 @@ class StopReading extends Error {}
  * Reads a request envelope once before the `soap` package does, because that package answers
  * malformed XML, unknown operations and DTDs with stack traces or SOAP 1.2-shaped faults.
  * Scalar parts are checked here, on their text, because that package turns `maybe` into false
- * and `many` into NaN before a handler could see what was sent. Answers the operation.
+ * and `many` into NaN before a handler could see what was sent. Answers the operation and the
+ * form of its parts (which decides whether the `soap` package or the streaming path answers).
  */
-export function checkEnvelope(xml: string): string {
+export function checkEnvelope(xml: string): CheckedEnvelope {
   const parser = new SaxesParser({ xmlns: true, position: false });
   let depth = 0;
   let inBody = false;
   let operation: string | undefined;
+  let positional: boolean | undefined;
   let problem: string | undefined;
   let scalar: { part: string; kind: 'boolean' | 'int'; text: string } | undefined;
   const refuse = (message: string) => {
@@ -54,6 +63,7 @@ export function checkEnvelope(xml: string): string {
       else if (!OPERATIONS.has(tag.local)) refuse(`there is no operation "${tag.local}"; the WSDL lists them`);
       operation = tag.local;
     } else if (depth === 4 && operation !== undefined && OPERATIONS.has(operation)) {
+      positional ??= isPositionalName(tag.local);
       const part = getOperation(operation as OperationName).params.find((p) => p.name === tag.local);
       if (part?.kind === 'boolean' || part?.kind === 'int') scalar = { part: part.name, kind: part.kind, text: '' };
     }
@@ -77,7 +87,7 @@ export function checkEnvelope(xml: string): string {
   }
   if (problem === undefined && operation === undefined) refuse('the SOAP body names no operation');
   if (problem !== undefined) throw new GatewayError('GW_ERR_BAD_REQUEST', problem);
-  return operation!;
+  return { operation: operation as OperationName, positional: positional ?? false };
 }
 
 function scalarProblem(kind: 'boolean' | 'int', text: string): string | undefined {

@@ -1,4 +1,5 @@
 import type { Request, Response } from 'express';
+import { Readable } from 'node:stream';
 import { getOperation } from '../../wsdl/operations';
 import type { GatewayConfig } from '../config/config';
 import type { JobRelay } from '../dbus/job-relay';
@@ -41,7 +42,7 @@ const OPERATIONS: Record<TransferOperationName, (request: TransferRequest, conte
  * has read anyway (MTOM or compressed) and every one in the Java client's positional form, whose
  * answers follow that client's rules: `return 0` for no result, Faults with HTTP 500.
  */
-export async function handleStreamedCall(req: Request, res: Response, deps: TransferDeps): Promise<void> {
+export async function handleStreamedCall(req: Request, res: Response, deps: TransferDeps, body?: Buffer): Promise<void> {
   const watch = watchCall(res);
   let area: UploadArea | undefined;
   let operation: string | undefined;
@@ -61,7 +62,7 @@ export async function handleStreamedCall(req: Request, res: Response, deps: Tran
     let message: ReceivedMessage;
     try {
       message = await readMessage(
-        req,
+        body === undefined ? req : Readable.from([body]),
         { contentType: req.get('content-type'), contentEncoding: req.get('content-encoding') },
         { ...options, onBytes: (bytes) => (received += bytes) },
       );

@@ -1,4 +1,4 @@
-import type { RequestHandler } from 'express';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { isMultipartRelated, isXmlText, parseMediaType } from './media-type';
 import { peekOperation } from './request-peek';
 import { holdShutdownFor } from '../shutdown';
@@ -10,6 +10,13 @@ export type { TransferDeps };
 /** The Body element of any SOAP stack's request comes well within this (headers included). */
 const PEEK_LIMIT = 64 * 1024;
 
+/** Answers one call from the streaming path; a body already read whole (small requests) is read from there. */
+export type StreamedCallHandler = (req: Request, res: Response, next: NextFunction, body?: Buffer) => void;
+
+export function createStreamedCallHandler(deps: TransferDeps): StreamedCallHandler {
+  return (req, res, next, body) => holdShutdownFor(handleStreamedCall(req, res, deps, body).catch(next));
+}
+
 /**
  * Takes the requests that the regular path (express.text, then the `soap` package, which reads
  * whole bodies) cannot or need not read, and answers them from one streaming parse. Mounted for
@@ -19,11 +26,12 @@ const PEEK_LIMIT = 64 * 1024;
  *  - text/xml requests are taken when the start of the body names a transfer operation (their
  *    files come inline as base64) or has positional parts (`arg0`, as the original Java client
  *    sends them); every other request, the WSDL's document/literal form, continues untouched.
+ *    A small one (a Content-Length within the peek limit) is not peeked at: the regular path
+ *    reads it once, and its envelope check sends it back here if need be (see app.ts).
  * The original Java client sends every request compressed and as MTOM, so all of its calls are
  * answered here.
  */
-export function createTransferMiddleware(deps: TransferDeps): RequestHandler {
-  const handle: RequestHandler = (req, res, next) => holdShutdownFor(handleStreamedCall(req, res, deps).catch(next));
+export function createTransferMiddleware(handle: StreamedCallHandler): RequestHandler {
   return (req, res, next) => {
     const mediaType = parseMediaType(req.get('content-type'));
     if (isMultipartRelated(mediaType)) {
@@ -36,6 +44,10 @@ export function createTransferMiddleware(deps: TransferDeps): RequestHandler {
     }
     if ((req.get('content-encoding') ?? 'identity').toLowerCase() !== 'identity') {
       handle(req, res, next);
+      return;
+    }
+    if (Number(req.get('content-length') ?? Infinity) <= PEEK_LIMIT) {
+      next();
       return;
     }
     peekOperation(req, PEEK_LIMIT).then(
