@@ -52,7 +52,10 @@ export async function startService(command: string, args: readonly string[], env
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
   child.stdout?.resume();
-  process.once('exit', () => child.kill('SIGKILL'));
+  // Killed with the bench if it ends first; the listener goes with the child, not to pile up.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.off('exit', killOnExit));
   const exited = once(child, 'exit');
   try {
     await Promise.race([ready(child), exited.then(() => Promise.reject(new Error(`${command} ${args.join(' ')} exited: ${stderr.trim()}`)))]);

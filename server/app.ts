@@ -18,7 +18,7 @@ import { type CheckedEnvelope, checkEnvelope } from './soap/envelope-check';
 import { faultEnvelope, faultFor } from './soap/soap-faults';
 import { createSoapService } from './soap/soap-service';
 import { readWsdl, wsdlForAddress } from './soap/wsdl-document';
-import { createStreamedCallHandler, createTransferMiddleware } from './transfer/transfer-middleware';
+import { createStreamedCallHandler, createStreamedCallRouting } from './transfer/streamed-call-routing';
 import { isTransferOperation } from './transfer/transfer-request';
 
 export interface AppDeps {
@@ -57,7 +57,7 @@ export async function createApp({ config, bus, relay, metrics, logger, jobsPage 
   });
 
   const streamedCall = createStreamedCallHandler({ config, relay, logger, metrics, calls: jobsPage?.history });
-  app.post(config.servicePath, createTransferMiddleware(streamedCall));
+  app.post(config.servicePath, createStreamedCallRouting(streamedCall));
   app.post(
     config.servicePath,
     express.text({ type: () => true, limit: config.maxBodyBytes }),

@@ -2,7 +2,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { isMultipartRelated, isXmlText, parseMediaType } from './media-type';
 import { peekOperation } from './request-peek';
 import { holdShutdownFor } from '../shutdown';
-import { type TransferDeps, handleStreamedCall } from './transfer-call';
+import { type TransferDeps, handleStreamedCall } from './streamed-call';
 import { isTransferOperation } from './transfer-request';
 
 export type { TransferDeps };
@@ -31,7 +31,7 @@ export function createStreamedCallHandler(deps: TransferDeps): StreamedCallHandl
  * The original Java client sends every request compressed and as MTOM, so all of its calls are
  * answered here.
  */
-export function createTransferMiddleware(handle: StreamedCallHandler): RequestHandler {
+export function createStreamedCallRouting(handle: StreamedCallHandler): RequestHandler {
   return (req, res, next) => {
     const mediaType = parseMediaType(req.get('content-type'));
     if (isMultipartRelated(mediaType)) {
