@@ -1,35 +1,15 @@
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { encodeMessage } from '../server/transfer/message-writer';
 import { ClientError } from './errors';
 import { createDownloadArea, moveToTempName } from './download-area';
 import { createProgress } from './progress';
-import { transferRequestSegments } from './transfer-envelope';
-import { callTransfer } from './transfer-http';
-
-/** What every transfer command needs to reach the gateway. */
-export interface TransferTarget {
-  readonly url: URL;
-  readonly authorization?: string;
-}
+import { type TransferTarget, callTransfer, uploadFiles } from './transfer-http';
 
 /** `--import --localfile FILE...`: each closure file goes up as MTOM and is imported, in turn. */
 export async function importLocalClosures(target: TransferTarget, files: readonly string[]): Promise<string> {
   for (const path of files) {
     const size = await localFileSize(path, 'closure file');
-    const progress = createProgress(`upload ${basename(path)}`, size);
-    try {
-      await callTransfer({
-        ...target,
-        operation: 'importLocalFile',
-        message: encodeMessage(transferRequestSegments('importLocalFile', { closure: [{ path, size }] }), 'mtom'),
-        answersFiles: false,
-        newFilePath: noFilesExpected,
-        upload: progress,
-      });
-    } finally {
-      progress.stop();
-    }
+    await uploadFiles(target, 'importLocalFile', { closure: [{ path, size }] }, basename(path), size);
   }
   return '';
 }
@@ -45,7 +25,8 @@ export async function exportRemoteClosure(target: TransferTarget, derivations: r
     const answer = await callTransfer({
       ...target,
       operation: 'exportRemoteFile',
-      message: encodeMessage(transferRequestSegments('exportRemoteFile', { derivation: derivations }), 'inline'),
+      values: { derivation: derivations },
+      form: 'inline',
       answersFiles: true,
       newFilePath: area.newFilePath,
       download: progress,
@@ -68,9 +49,4 @@ export async function localFileSize(path: string, what: string): Promise<number>
     if (error instanceof ClientError) throw error;
     throw new ClientError(`cannot read the ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
-}
-
-/** For answers that should carry no files: one that does is not what this client asked for. */
-export function noFilesExpected(): string {
-  throw new ClientError('the gateway answered with file contents where none were expected');
 }

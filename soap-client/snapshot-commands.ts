@@ -1,14 +1,12 @@
 import { mkdir, rename } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { encodeMessage, type FileSegment } from '../server/transfer/message-writer';
+import type { FileSegment } from '../server/transfer/message-writer';
 import { pathSetProblem, relativePathProblem } from '../server/transfer/relative-path';
 import { SnapshotTreeError, listSnapshotFiles } from '../server/transfer/snapshot-files';
-import { type TransferTarget, noFilesExpected } from './closure-commands';
 import { createDownloadArea } from './download-area';
 import { ClientError } from './errors';
 import { createProgress } from './progress';
-import { transferRequestSegments } from './transfer-envelope';
-import { callTransfer } from './transfer-http';
+import { type TransferTarget, callTransfer, noFilesExpected, uploadFiles } from './transfer-http';
 
 /**
  * `--import-snapshots --localfile --container C --component X DIR...`: each snapshot directory
@@ -21,19 +19,7 @@ export async function importLocalSnapshots(target: TransferTarget, container: st
     const total = files.reduce((sum, file) => sum + file.size, 0);
     const content: FileSegment[] = files.map((file) => ({ path: file.path, size: file.size, location: file.relative }));
     const values = { container, component, snapshot: basename(dir), content, path: files.map((file) => file.relative) };
-    const progress = createProgress(`upload ${basename(dir)}`, total);
-    try {
-      await callTransfer({
-        ...target,
-        operation: 'importLocalSnapshots',
-        message: encodeMessage(transferRequestSegments('importLocalSnapshots', values), 'mtom'),
-        answersFiles: false,
-        newFilePath: noFilesExpected,
-        upload: progress,
-      });
-    } finally {
-      progress.stop();
-    }
+    await uploadFiles(target, 'importLocalSnapshots', values, basename(dir), total);
   }
   return '';
 }
@@ -58,7 +44,8 @@ async function exportOne(target: TransferTarget, snapshot: string): Promise<stri
     const listing = await callTransfer({
       ...target,
       operation: 'exportRemoteSnapshotPaths',
-      message: encodeMessage(transferRequestSegments('exportRemoteSnapshotPaths', { snapshot }), 'inline'),
+      values: { snapshot },
+      form: 'inline',
       answersFiles: false,
       newFilePath: noFilesExpected,
     });
@@ -71,7 +58,8 @@ async function exportOne(target: TransferTarget, snapshot: string): Promise<stri
     const answer = await callTransfer({
       ...target,
       operation: 'exportRemoteSnapshots',
-      message: encodeMessage(transferRequestSegments('exportRemoteSnapshots', { snapshot }), 'inline'),
+      values: { snapshot },
+      form: 'inline',
       answersFiles: true,
       newFilePath: area.newFilePath,
       download: progress,

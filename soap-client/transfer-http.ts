@@ -1,23 +1,31 @@
 import type { IncomingMessage } from 'node:http';
 import type { OperationName } from '../wsdl/operations';
 import { MessageError, type ReceivedMessage, readMessage } from '../server/transfer/message-reader';
-import type { EncodedMessage } from '../server/transfer/message-writer';
+import { type WireForm, encodeMessage } from '../server/transfer/message-writer';
 import { MultipartError } from '../server/transfer/multipart-reader';
 import { SoapReadError } from '../server/transfer/soap-stream-reader';
 import { Base64Error } from '../server/transfer/base64-stream';
 import { ClientError, faultError, httpError, networkError, notSoapError } from './errors';
-import type { Progress } from './progress';
+import { type Progress, createProgress } from './progress';
+import { type TransferValue, transferRequestSegments } from './transfer-envelope';
+
+/** What every transfer command needs to reach the gateway. */
+export interface TransferTarget {
+  readonly url: URL;
+  readonly authorization?: string;
+}
 
 /**
  * One call of a transfer operation: the request streams out (files read from disk as the
  * connection takes them), the answer streams in, its files written to disk as they arrive.
  * Uses the gateway's own readers and writers of SOAP messages with files.
  */
-export interface TransferCall {
-  readonly url: URL;
+export interface TransferCall extends TransferTarget {
   readonly operation: OperationName;
-  readonly message: EncodedMessage;
-  readonly authorization?: string;
+  /** The operation's parts, files among them. */
+  readonly values: Readonly<Record<string, TransferValue>>;
+  /** MTOM for uploads (files as binary parts); inline for requests without files. */
+  readonly form: WireForm;
   /** Whether the answer carries files (`return` elements of base64Binary). */
   readonly answersFiles: boolean;
   /** A path for the next file of the answer, in a directory the caller removes on failure. */
@@ -33,10 +41,11 @@ const MAX_ANSWER_MARKUP = 64 * 1024 * 1024;
 
 export async function callTransfer(call: TransferCall): Promise<ReceivedMessage> {
   const { url } = call;
+  const message = encodeMessage(transferRequestSegments(call.operation, call.values), call.form);
   const transport = url.protocol === 'https:' ? await import('node:https') : await import('node:http');
   const headers: Record<string, string | number> = {
-    'Content-Type': call.message.contentType,
-    'Content-Length': call.message.length,
+    'Content-Type': message.contentType,
+    'Content-Length': message.length,
     SOAPAction: '""',
     Accept: 'multipart/related, text/xml',
     Connection: 'close',
@@ -44,7 +53,7 @@ export async function callTransfer(call: TransferCall): Promise<ReceivedMessage>
   if (call.authorization !== undefined) headers.Authorization = call.authorization;
   return new Promise((resolve, reject) => {
     let answered = false;
-    const body = call.message.stream((bytes) => call.upload?.add(bytes));
+    const body = message.stream((bytes) => call.upload?.add(bytes));
     const outgoing = transport.request(url, { method: 'POST', headers, agent: false }, (response) => {
       answered = true;
       receive(call, response).then(resolve, reject);
@@ -102,4 +111,19 @@ async function receive(call: TransferCall, response: IncomingMessage): Promise<R
 
 function isFormatError(error: unknown): boolean {
   return error instanceof MessageError || error instanceof SoapReadError || error instanceof MultipartError || error instanceof Base64Error;
+}
+
+/** Sends files up as MTOM under a progress bar; the answer carries none. */
+export async function uploadFiles(target: TransferTarget, operation: OperationName, values: TransferCall['values'], label: string, bytes: number): Promise<void> {
+  const progress = createProgress(`upload ${label}`, bytes);
+  try {
+    await callTransfer({ ...target, operation, values, form: 'mtom', answersFiles: false, newFilePath: noFilesExpected, upload: progress });
+  } finally {
+    progress.stop();
+  }
+}
+
+/** For answers that should carry no files: one that does is not what this client asked for. */
+export function noFilesExpected(): string {
+  throw new ClientError('the gateway answered with file contents where none were expected');
 }
