@@ -3,8 +3,8 @@
  * A disnix-service stand-in for the transfer benchmark only: `import` keeps the uploaded closure
  * file (a hard link, as cheap as Nix moving it into the store) so the benchmark can check its
  * digest afterwards, and `export` names the file it is given as the closure, so any payload can
- * be downloaded. The demo disnix-service cannot serve here: its closures are JSON documents
- * held in memory, which GiB payloads do not fit.
+ * be downloaded. The demo disnix-service cannot serve here: its import checks and unpacks a
+ * closure in its own format, and the benchmark's payloads are random bytes.
  *
  * Usage: transfer-daemon.js --bus-address ADDR --state-dir DIR   (prints "ready" once on the bus)
  */
@@ -12,25 +12,22 @@ import * as dbus from 'dbus-next';
 import { link, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DISNIX_BUS_NAME, DISNIX_INTERFACE, DISNIX_OBJECT_PATH } from '../server/dbus/disnix-interface';
+import { DISNIX_BUS_NAME, DISNIX_OBJECT_PATH } from '../server/dbus/disnix-interface';
+import { DisnixObject, configureDisnixObject } from '../server/demo/disnix-object';
 
-class BenchDisnix extends dbus.interface.Interface {
+class BenchDisnix extends DisnixObject {
   #lastId = 0;
 
   constructor(
     private readonly keptDir: string,
     private readonly logDir: string,
   ) {
-    super(DISNIX_INTERFACE);
+    super(logDir);
   }
 
   get_job_id(): number {
     this.#lastId += 1;
     return this.#lastId;
-  }
-
-  get_logdir(): string {
-    return this.logDir;
   }
 
   import(pid: number, closure: string): void {
@@ -46,29 +43,9 @@ class BenchDisnix extends dbus.interface.Interface {
   export(pid: number, paths: string[]): void {
     setImmediate(() => this.success(pid, paths.slice(0, 1)));
   }
-
-  finish(pid: number): unknown {
-    return pid;
-  }
-
-  success(pid: number, paths: string[]): unknown {
-    return [pid, paths];
-  }
-
-  failure(pid: number): unknown {
-    return pid;
-  }
 }
 
-BenchDisnix.configureMembers({
-  methods: {
-    get_job_id: { inSignature: '', outSignature: 'i' },
-    get_logdir: { inSignature: '', outSignature: 's' },
-    import: { inSignature: 'is' },
-    export: { inSignature: 'ias' },
-  },
-  signals: { finish: { signature: 'i' }, success: { signature: 'ias' }, failure: { signature: 'i' } },
-});
+configureDisnixObject(BenchDisnix, { import: { inSignature: 'is' }, export: { inSignature: 'ias' } });
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { 'bus-address': { type: 'string' }, 'state-dir': { type: 'string' } }, strict: true });

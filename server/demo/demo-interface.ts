@@ -3,63 +3,37 @@ import { DISNIX_INTERFACE, DISNIX_OBJECT_PATH } from '../dbus/disnix-interface';
 import type { DemoEnv } from './demo-layout';
 import { JOB_METHODS } from './demo-methods';
 import { JobRunner, type JobSignals } from './demo-jobs';
+import { DisnixObject, configureDisnixObject } from './disnix-object';
 
-/**
- * The exported org.nixos.disnix.Disnix object. Declared through configureMembers (no
- * decorators); calling a configured signal method emits the signal with what it returns.
- */
-class DisnixInterface extends dbus.interface.Interface {
+/** The exported org.nixos.disnix.Disnix object: every job method runs through the JobRunner. */
+class DisnixInterface extends DisnixObject {
   readonly runner: JobRunner;
-  private readonly logDir: string;
 
   constructor(env: DemoEnv, jobDelayMs: number, lastUsedId: number) {
-    super(DISNIX_INTERFACE);
+    super(env.layout.logDir);
     const signals: JobSignals = {
       finish: (pid) => this.finish(pid),
       success: (pid, paths) => this.success(pid, paths),
       failure: (pid) => this.failure(pid),
     };
     this.runner = new JobRunner(env, signals, jobDelayMs, lastUsedId);
-    this.logDir = env.layout.logDir;
   }
 
   get_job_id(): number {
     return this.runner.nextId();
   }
-
-  get_logdir(): string {
-    return this.logDir;
-  }
-
-  finish(pid: number): unknown {
-    return pid;
-  }
-
-  success(pid: number, paths: string[]): unknown {
-    return [pid, paths];
-  }
-
-  failure(pid: number): unknown {
-    return pid;
-  }
 }
 
 type JobEntry = (this: DisnixInterface, pid: number, ...args: unknown[]) => Promise<void>;
 const prototype = DisnixInterface.prototype as unknown as Record<string, JobEntry>;
-const methods: Record<string, dbus.interface.MethodOptions> = {
-  get_job_id: { inSignature: '', outSignature: 'i' },
-  get_logdir: { inSignature: '', outSignature: 's' },
-};
+const methods: Record<string, dbus.interface.MethodOptions> = {};
 for (const [name, method] of Object.entries(JOB_METHODS)) {
   prototype[name] = function (pid, ...args) {
     return this.runner.start(method, pid, args);
   };
   methods[name] = { inSignature: `i${method.signature}` };
 }
-DisnixInterface.configureMembers({
-  methods,
-  signals: { finish: { signature: 'i' }, success: { signature: 'ias' }, failure: { signature: 'i' } },
-});
+configureDisnixObject(DisnixInterface, methods);
 
 /** Exports the interface and makes calls with wrong argument types fail as InvalidArgs. */
 export function exportDisnixInterface(bus: dbus.MessageBus, env: DemoEnv, jobDelayMs: number, lastUsedId: number): void {
