@@ -8,7 +8,7 @@ import type * as dbus from 'dbus-next';
  * corking the socket until the end of the turn sends them in one writev: fewer system calls
  * and wake-ups, and no added delay, since the turn ends before any I/O could happen anyway.
  */
-export function holdWritesUntilEndOfTurn(stream: Writable): void {
+function holdWritesUntilEndOfTurn(stream: Writable): void {
   if (stream.writableCorked > 0 || stream.destroyed) return;
   stream.cork();
   process.nextTick(() => stream.uncork());
@@ -19,7 +19,7 @@ export function busStream(bus: dbus.MessageBus): Writable {
   return (bus as unknown as { _connection: { stream: Writable } })._connection.stream;
 }
 
-/** Makes every write of the bus's socket wait for the end of the turn (for a bus whose writes are not all made in one place). */
+/** Makes every write of the bus's socket wait for the end of the turn: method calls, replies and signals alike. */
 export function batchAllWrites(bus: dbus.MessageBus): void {
   const stream = busStream(bus);
   const write = stream.write;

@@ -1,9 +1,8 @@
 import { EventEmitter } from 'node:events';
-import type { Socket } from 'node:net';
 import * as dbus from 'dbus-next';
 import { GatewayError } from '../errors';
 import type { Logger } from '../logger';
-import { busStream, holdWritesUntilEndOfTurn } from './batched-writes';
+import { batchAllWrites, busStream } from './batched-writes';
 import { DISNIX_BUS_NAME, DISNIX_INTERFACE, DISNIX_OBJECT_PATH } from './disnix-interface';
 
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -20,7 +19,6 @@ const MATCH_RULES = [
 
 interface Live {
   readonly bus: dbus.MessageBus;
-  readonly stream: Socket;
   /** The call's outcome, or a rejection once the connection is lost, so that calls in flight end instead of hanging. */
   untilLost<T>(call: Promise<T>): Promise<T>;
 }
@@ -70,7 +68,6 @@ export class DisnixBus extends EventEmitter<DisnixBusEvents> {
         ? { ...DBUS, member, signature, body }
         : { destination: DISNIX_BUS_NAME, path: DISNIX_OBJECT_PATH, interface: DISNIX_INTERFACE, member, signature, body },
     );
-    holdWritesUntilEndOfTurn(live.stream);
     const reply = await live.untilLost(live.bus.call(message));
     if (reply === null) throw new GatewayError('GW_ERR_DBUS_REJECTED', `D-Bus gave no reply to ${member}`);
     return reply;
@@ -144,8 +141,9 @@ export class DisnixBus extends EventEmitter<DisnixBusEvents> {
       die(error instanceof Error ? error : new Error(String(error)));
     });
     // dbus-next does not report the end of the stream itself; calls in flight would never settle.
-    const stream = busStream(bus) as Socket;
+    const stream = busStream(bus);
     stream.once('close', () => die(new Error('the bus closed the connection')));
+    batchAllWrites(bus);
 
     await withTimeout(
       new Promise<void>((resolve, reject) => {
@@ -161,7 +159,7 @@ export class DisnixBus extends EventEmitter<DisnixBusEvents> {
     });
 
     bus.on('message', (message) => this.#dispatch(message));
-    const live: Live = { bus, stream, untilLost };
+    const live: Live = { bus, untilLost };
     const call = (member: string, signature: string, body: unknown[]) => untilLost(bus.call(new dbus.Message({ ...DBUS, member, signature, body })));
     for (const rule of MATCH_RULES) await call('AddMatch', 's', [rule]);
     try {
