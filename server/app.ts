@@ -18,8 +18,7 @@ import { type CheckedEnvelope, checkEnvelope } from './soap/envelope-check';
 import { faultEnvelope, faultFor } from './soap/soap-faults';
 import { createSoapService } from './soap/soap-service';
 import { readWsdl, wsdlForAddress } from './soap/wsdl-document';
-import { createStreamedCallHandler, createStreamedCallRouting } from './transfer/streamed-call-routing';
-import { isTransferOperation } from './transfer/transfer-request';
+import { createStreamedCallHandler, createStreamedCallRouting, isStreamedCall } from './transfer/streamed-call-routing';
 
 export interface AppDeps {
   readonly config: GatewayConfig;
@@ -76,7 +75,7 @@ export async function createApp({ config, bus, relay, metrics, logger, jobsPage 
         return;
       }
       // A small request of the streaming path's kind, read here whole: it goes there with its body.
-      if (call.positional || isTransferOperation(call.operation)) streamedCall(req, res, next, Buffer.from(body));
+      if (isStreamedCall(call)) streamedCall(req, res, next, Buffer.from(body));
       else next();
     },
   );

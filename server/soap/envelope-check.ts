@@ -2,11 +2,11 @@ import { SaxesParser } from 'saxes';
 import { type OperationName, TARGET_NAMESPACE, getOperation, operationNames } from '../../wsdl/operations';
 import { GatewayError } from '../errors';
 import { isPositionalName } from '../transfer/positional-parts';
+import type { PeekedCall } from '../transfer/request-peek';
 
-/** The operation a request calls, and whether its parts come in the Java client's positional form. */
-export interface CheckedEnvelope {
+/** A request's call as its whole envelope tells it: an operation of the table. */
+export interface CheckedEnvelope extends PeekedCall {
   readonly operation: OperationName;
-  readonly positional: boolean;
 }
 
 const SOAP11_ENVELOPE = 'http://schemas.xmlsoap.org/soap/envelope/';

@@ -51,7 +51,7 @@ export async function importLocalSnapshots(request: TransferRequest, context: Tr
 export async function exportRemoteSnapshotPaths(request: TransferRequest, context: TransferContext): Promise<Segment[]> {
   const files = await snapshotFiles(request, context);
   // The Java client strips the snapshot it asked for off the front of each path.
-  const prefix = request.positional ? `${request.string('snapshot').replace(/\/+$/, '')}/` : '';
+  const prefix = request.positional ? `${withoutTrailingSlashes(request.string('snapshot'))}/` : '';
   return files.map((file) => returnElement(prefix + file.relative));
 }
 
@@ -64,7 +64,7 @@ function uploadedPaths(request: TransferRequest): { snapshot: string; paths: str
   const snapshot = request.string('snapshot');
   const paths = request.strings('path');
   if (!request.positional) return { snapshot, paths };
-  const dir = snapshot.replace(/\/+$/, '');
+  const dir = withoutTrailingSlashes(snapshot);
   const outside = paths.find((path) => !path.startsWith(`${dir}/`));
   if (outside !== undefined) throw badRequest(`importLocalSnapshots: the file ${JSON.stringify(outside.slice(0, 120))} is not under the snapshot ${JSON.stringify(dir.slice(0, 120))}`);
   return { snapshot: posix.basename(dir), paths: paths.map((path) => path.slice(dir.length + 1)) };
@@ -103,12 +103,12 @@ async function resolveSnapshotDir(operation: TransferOperationName, given: strin
     const [probe = ''] = await runJob(context, operation, resolveJob, [[PROBE]], true);
     if (!probe.endsWith(`/${PROBE}`)) throw unexpected(probe);
     store = probe.slice(0, -PROBE.length - 1);
-    dir = posix.normalize(given).replace(/\/+$/, '');
+    dir = withoutTrailingSlashes(posix.normalize(given));
     if (!dir.startsWith(`${store}/`)) throw refuse('is not in the snapshot store of the target; only snapshots are served');
   } else {
-    const problem = relativePathProblem(given.replace(/\/+$/, ''));
+    const relative = withoutTrailingSlashes(given);
+    const problem = relativePathProblem(relative);
     if (problem) throw refuse(problem);
-    const relative = given.replace(/\/+$/, '');
     const [resolved = ''] = await runJob(context, operation, resolveJob, [[relative]], true);
     if (!resolved.endsWith(`/${relative}`)) throw unexpected(resolved);
     store = resolved.slice(0, -relative.length - 1);
@@ -129,4 +129,9 @@ async function resolveSnapshotDir(operation: TransferOperationName, given: strin
 
 function unexpected(answer: string): GatewayError {
   return new GatewayError('GW_ERR_RESULT', `resolve_snapshots answered ${JSON.stringify(answer)}, which does not tell where the snapshot store is`);
+}
+
+/** A directory path as given, `snap/` or `snap`, in one spelling. */
+function withoutTrailingSlashes(path: string): string {
+  return path.replace(/\/+$/, '');
 }

@@ -28,7 +28,7 @@ export function returnElement(text: string): string {
  * What the Java client's form gets for an operation without a result: the original service's
  * methods returned the int 0 there, and that client reads the answer's first child.
  */
-export const VOID_RETURN = '<tns:return>0</tns:return>';
+export const VOID_RETURN = returnElement('0');
 
 export function replyForm(req: Request, requestWasMtom: boolean): WireForm {
   return requestWasMtom || /\bmultipart\/related\b/i.test(req.get('accept') ?? '') ? 'mtom' : 'inline';

@@ -1,6 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { isMultipartRelated, isXmlText, parseMediaType } from './media-type';
-import { peekOperation } from './request-peek';
+import { type PeekedCall, peekOperation } from './request-peek';
 import { holdShutdownFor } from '../shutdown';
 import { type TransferDeps, handleStreamedCall } from './streamed-call';
 import { isTransferOperation } from './transfer-request';
@@ -12,6 +12,11 @@ const PEEK_LIMIT = 64 * 1024;
 
 /** Answers one call from the streaming path; a body already read whole (small requests) is read from there. */
 export type StreamedCallHandler = (req: Request, res: Response, next: NextFunction, body?: Buffer) => void;
+
+/** Whether a text/xml call is one the streaming path answers: a transfer, or in the Java client's positional form. */
+export function isStreamedCall(call: PeekedCall): boolean {
+  return call.positional || isTransferOperation(call.operation);
+}
 
 export function createStreamedCallHandler(deps: TransferDeps): StreamedCallHandler {
   return (req, res, next, body) => holdShutdownFor(handleStreamedCall(req, res, deps, body).catch(next));
@@ -51,7 +56,7 @@ export function createStreamedCallRouting(handle: StreamedCallHandler): RequestH
       return;
     }
     peekOperation(req, PEEK_LIMIT).then(
-      (call) => (call !== undefined && (call.positional || isTransferOperation(call.operation)) ? handle(req, res, next) : next()),
+      (call) => (call !== undefined && isStreamedCall(call) ? handle(req, res, next) : next()),
       next,
     );
   };
