@@ -1,5 +1,5 @@
 import { request as httpRequest } from 'node:http';
-import { TARGET_NAMESPACE } from '../wsdl/operations';
+import { axis2Envelope } from './support/axis2-request';
 import { type GatewayEnvironment, startGatewayEnvironment } from './support/gateway-fixture';
 import { callRaw, postRaw } from './support/raw-soap';
 import { basicAuthHeader } from './support/soap-test-client';
@@ -11,17 +11,10 @@ import { basicAuthHeader } from './support/soap-test-client';
  */
 const XSI = 'http://www.w3.org/2001/XMLSchema-instance';
 
-/** A body as Axis2's RPCServiceClient writes it: unqualified children named by position. */
-function positional(operation: string, children: string): string {
-  return (
-    `<?xml version='1.0' encoding='UTF-8'?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Header/>` +
-    `<soapenv:Body><${operation} xmlns="${TARGET_NAMESPACE}">${children}</${operation}></soapenv:Body></soapenv:Envelope>`
-  );
-}
 
 describe('the Java client form as text/xml', () => {
   let env: GatewayEnvironment;
-  const post = (operation: string, children: string) => postRaw(env.url, positional(operation, children), { username: env.username, password: env.password });
+  const post = (operation: string, children: string) => postRaw(env.url, axis2Envelope(operation, children), { username: env.username, password: env.password });
 
   beforeAll(async () => {
     env = await startGatewayEnvironment();
@@ -37,13 +30,13 @@ describe('the Java client form as text/xml', () => {
 
   test('sent chunked (no length known up front), it is recognised from the start of the body', async () => {
     const chunked = { username: env.username, password: env.password, headers: { 'Transfer-Encoding': 'chunked' } };
-    const answer = await postRaw(env.url, positional('lock', '<arg0 xmlns="">chunked</arg0>'), chunked);
+    const answer = await postRaw(env.url, axis2Envelope('lock', '<arg0 xmlns="">chunked</arg0>'), chunked);
     expect([answer.status, answer.returns]).toEqual([200, ['0']]);
-    expect((await postRaw(env.url, positional('unlock', '<arg0 xmlns="">chunked</arg0>'), chunked)).returns).toEqual(['0']);
+    expect((await postRaw(env.url, axis2Envelope('unlock', '<arg0 xmlns="">chunked</arg0>'), chunked)).returns).toEqual(['0']);
   });
 
   test('a prefixed wrapper with unqualified children is the same form', async () => {
-    const body = positional('lock', '').replace(/<lock xmlns="([^"]+)"><\/lock>/, '<ns1:lock xmlns:ns1="$1"><arg0>prefixed</arg0></ns1:lock>');
+    const body = axis2Envelope('lock', '').replace(/<lock xmlns="([^"]+)"><\/lock>/, '<ns1:lock xmlns:ns1="$1"><arg0>prefixed</arg0></ns1:lock>');
     expect(body).toContain('<ns1:lock');
     const answer = await postRaw(env.url, body, { username: env.username, password: env.password });
     expect([answer.status, answer.returns]).toEqual([200, ['0']]);
@@ -107,10 +100,10 @@ describe('--no-auth-from', () => {
   test('lets the listed addresses in without credentials, and only those', async () => {
     const env = await startGatewayEnvironment({ gatewayArgs: ['--no-auth-from', '127.0.0.2,10.0.0.0/8'] });
     try {
-      const listed = await postRaw(env.url, positional('lock', '<arg0 xmlns="">exempt</arg0>'), { localAddress: '127.0.0.2' });
+      const listed = await postRaw(env.url, axis2Envelope('lock', '<arg0 xmlns="">exempt</arg0>'), { localAddress: '127.0.0.2' });
       expect(listed.status).toBe(200);
       expect(listed.returns).toEqual(['0']);
-      const other = await postRaw(env.url, positional('unlock', '<arg0 xmlns="">exempt</arg0>'), { localAddress: '127.0.0.1' });
+      const other = await postRaw(env.url, axis2Envelope('unlock', '<arg0 xmlns="">exempt</arg0>'), { localAddress: '127.0.0.1' });
       expect(other.status).toBe(401);
       expect(other.headers['www-authenticate']).toMatch(/^Basic /);
     } finally {
@@ -128,7 +121,7 @@ describe('the credential challenge', () => {
 
   /** Sends headers with `Expect: 100-continue` and the body only once told to continue. */
   function postExpectingContinue(authorization?: string): Promise<{ status: number; continued: boolean; bodySent: boolean; challenge?: string }> {
-    const body = positional('lock', '<arg0 xmlns="">continue</arg0>');
+    const body = axis2Envelope('lock', '<arg0 xmlns="">continue</arg0>');
     const headers: Record<string, string> = { 'Content-Type': 'text/xml; charset=UTF-8', SOAPAction: '""', Expect: '100-continue', 'Content-Length': String(Buffer.byteLength(body)) };
     if (authorization) headers.Authorization = authorization;
     return new Promise((resolve, reject) => {
@@ -157,6 +150,6 @@ describe('the credential challenge', () => {
     expect(refused).toEqual({ status: 401, continued: false, bodySent: false, challenge: expect.stringMatching(/^Basic realm=/) });
     const admitted = await postExpectingContinue(basicAuthHeader(env.username, env.password));
     expect(admitted).toEqual({ status: 200, continued: true, bodySent: true, challenge: undefined });
-    await postRaw(env.url, positional('unlock', '<arg0 xmlns="">continue</arg0>'), { username: env.username, password: env.password });
+    await postRaw(env.url, axis2Envelope('unlock', '<arg0 xmlns="">continue</arg0>'), { username: env.username, password: env.password });
   });
 });

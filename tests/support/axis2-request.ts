@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { TARGET_NAMESPACE } from '../../wsdl/operations';
+import { escapeText } from './raw-soap';
 
 /**
  * Requests byte for byte as the original Java disnix-soap-client sends them: Axis2 1.8's
@@ -51,7 +52,6 @@ class SeededIds {
   }
 }
 
-const escapeText = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 const isFile = (value: unknown): value is Axis2File => typeof value === 'object' && value !== null && (value as Axis2File).kind === 'file';
 
@@ -87,6 +87,14 @@ function children(args: readonly Axis2Arg[], attach: (data: Buffer) => string): 
   return xml;
 }
 
+/** The envelope as Axis2 writes it: an empty Header, the wrapper in the default namespace, the children as given. */
+export function axis2Envelope(operation: string, childrenXml: string): string {
+  return (
+    `<?xml version='1.0' encoding='UTF-8'?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Header/>` +
+    `<soapenv:Body><${operation} xmlns="${TARGET_NAMESPACE}">${childrenXml}</${operation}></soapenv:Body></soapenv:Envelope>`
+  );
+}
+
 /** The whole HTTP/1.1 request: head, then the gzip-compressed MTOM package in chunks. */
 export function axis2Request(operation: string, args: readonly Axis2Arg[], options: Axis2RequestOptions): Buffer {
   const ids = new SeededIds(options.seed);
@@ -98,9 +106,7 @@ export function axis2Request(operation: string, args: readonly Axis2Arg[], optio
     attachments.push({ id, data });
     return id;
   };
-  const envelope =
-    `<?xml version='1.0' encoding='UTF-8'?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Header/>` +
-    `<soapenv:Body><${operation} xmlns="${TARGET_NAMESPACE}">${children(args, attach)}</${operation}></soapenv:Body></soapenv:Envelope>`;
+  const envelope = axis2Envelope(operation, children(args, attach));
 
   const mime: Buffer[] = [
     Buffer.from(
