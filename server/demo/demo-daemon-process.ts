@@ -43,14 +43,19 @@ process.once('exit', () => {
   for (const dir of temporaryDirs) rmSync(dir, { recursive: true, force: true });
 });
 
-export function demoDaemonScript(): string {
+/** The checkout's top folder (with package.json), from here or from the compiled copy in dist/. */
+export function projectRoot(): string {
   let dir = __dirname;
   while (!existsSync(join(dir, 'package.json'))) {
     const parent = dirname(dir);
     if (parent === dir) throw new Error('cannot find the project root');
     dir = parent;
   }
-  const script = join(dir, 'dist', 'server', 'demo', 'disnix-service.js');
+  return dir;
+}
+
+export function demoDaemonScript(): string {
+  const script = join(projectRoot(), 'dist', 'server', 'demo', 'disnix-service.js');
   if (!existsSync(script)) throw new Error(`${script} is missing: run npx tsc -p tsconfig.json first`);
   return script;
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { projectRoot } from '../../server/demo/demo-daemon-process';
 import { DEFAULT_SERVICE_PATH } from '../../wsdl/operations';
 import { type Axis2Arg, axis2Request } from './axis2-request';
 import { DEFAULT_AXIS2_STATE_DIR, type Expectation, scenarioSteps, seedScenario } from './axis2-scenario';
@@ -36,16 +36,6 @@ export interface Manifest {
 }
 
 export const RECORDING_HOST = '127.0.0.1:8080';
-
-export function projectRoot(): string {
-  let dir = __dirname;
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('cannot find the project root');
-    dir = parent;
-  }
-  return dir;
-}
 
 export const fixtureDir = (): string => join(projectRoot(), 'tests', 'fixtures', 'axis2');
 
