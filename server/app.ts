@@ -16,8 +16,10 @@ import type { GatewayMetrics } from './metrics/gateway-metrics';
 import { METRICS_PATH, metricsHandler } from './metrics/metrics-endpoint';
 import { type CheckedEnvelope, checkEnvelope } from './soap/envelope-check';
 import { faultEnvelope, faultFor } from './soap/soap-faults';
+import { answerReadCall, isReadCall } from './soap/checked-call';
 import { createSoapService } from './soap/soap-service';
 import { readWsdl, wsdlForAddress } from './soap/wsdl-document';
+import { holdShutdownFor } from './shutdown';
 import { createStreamedCallHandler, createStreamedCallRouting, isStreamedCall } from './transfer/streamed-call-routing';
 
 export interface AppDeps {
@@ -55,6 +57,7 @@ export async function createApp({ config, bus, relay, metrics, logger, jobsPage 
     res.type('application/xml').send(wsdlForAddress(wsdl, callerUrl(req)));
   });
 
+  const callDeps = { calls: jobsPage?.history, relay, jobTimeouts: config.jobTimeouts, logger, metrics };
   const streamedCall = createStreamedCallHandler({ config, relay, logger, metrics, calls: jobsPage?.history });
   app.post(config.servicePath, createStreamedCallRouting(streamedCall));
   app.post(
@@ -76,6 +79,7 @@ export async function createApp({ config, bus, relay, metrics, logger, jobsPage 
       }
       // A small request of the streaming path's kind, read here whole: it goes there with its body.
       if (isStreamedCall(call)) streamedCall(req, res, next, Buffer.from(body));
+      else if (isReadCall(call)) holdShutdownFor(answerReadCall(call, req, res, callDeps).catch(next));
       else next();
     },
   );
@@ -83,7 +87,7 @@ export async function createApp({ config, bus, relay, metrics, logger, jobsPage 
   await new Promise<void>((resolve, reject) => {
     soap.listen(app, {
       path: config.servicePath,
-      services: createSoapService({ calls: jobsPage?.history, relay, jobTimeouts: config.jobTimeouts, logger, metrics }),
+      services: createSoapService(callDeps),
       xml: wsdl,
       suppressStack: true,
       preserveWhitespace: true,

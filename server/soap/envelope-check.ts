@@ -1,16 +1,23 @@
-import { SaxesParser } from 'saxes';
+import { SaxesParser, type SaxesTagNS } from 'saxes';
 import { type OperationName, TARGET_NAMESPACE, getOperation, operationNames } from '../../wsdl/operations';
 import { GatewayError } from '../errors';
+import type { ReceivedItem } from '../transfer/message-reader';
 import { isPositionalName } from '../transfer/positional-parts';
 import type { PeekedCall } from '../transfer/request-peek';
 
-/** A request's call as its whole envelope tells it: an operation of the table. */
+/** A request's call as its whole envelope tells it: an operation of the table, and its parts. */
 export interface CheckedEnvelope extends PeekedCall {
   readonly operation: OperationName;
+  /**
+   * The operation element's children as text, in order; undefined when one of them holds
+   * elements, which no part of a Disnix call does (the `soap` package reads such requests).
+   */
+  readonly parts: readonly ReceivedItem[] | undefined;
 }
 
 const SOAP11_ENVELOPE = 'http://schemas.xmlsoap.org/soap/envelope/';
 const SOAP12_ENVELOPE = 'http://www.w3.org/2003/05/soap-envelope';
+const XSI = 'http://www.w3.org/2001/XMLSchema-instance';
 const OPERATIONS = new Set<string>(operationNames);
 /**
  * Disnix envelopes nest 5 deep and headers a few more. saxes resolves each unprefixed name by
@@ -28,6 +35,7 @@ class StopReading extends Error {}
  * Scalar parts are checked here, on their text, because that package turns `maybe` into false
  * and `many` into NaN before a handler could see what was sent. Answers the operation and the
  * form of its parts (which decides whether the `soap` package or the streaming path answers).
+ * The parts are kept, so that a request is parsed once on its way to disnix-service.
  */
 export function checkEnvelope(xml: string): CheckedEnvelope {
   const parser = new SaxesParser({ xmlns: true, position: false });
@@ -37,6 +45,8 @@ export function checkEnvelope(xml: string): CheckedEnvelope {
   let positional: boolean | undefined;
   let problem: string | undefined;
   let scalar: { part: string; kind: 'boolean' | 'int'; text: string } | undefined;
+  let parts: ReceivedItem[] | undefined = [];
+  let part: { name: string; text: string; nil: boolean } | undefined;
   const refuse = (message: string) => {
     problem ??= message;
   };
@@ -64,19 +74,29 @@ export function checkEnvelope(xml: string): CheckedEnvelope {
       operation = tag.local;
     } else if (depth === 4 && operation !== undefined && OPERATIONS.has(operation)) {
       positional ??= isPositionalName(tag.local);
-      const part = getOperation(operation as OperationName).params.find((p) => p.name === tag.local);
-      if (part?.kind === 'boolean' || part?.kind === 'int') scalar = { part: part.name, kind: part.kind, text: '' };
+      const param = getOperation(operation as OperationName).params.find((p) => p.name === tag.local);
+      if (param?.kind === 'boolean' || param?.kind === 'int') scalar = { part: param.name, kind: param.kind, text: '' };
+      if (inBody) part = { name: tag.local, text: '', nil: isNil(tag) };
+    } else if (depth === 5 && part) {
+      parts = undefined;
     }
   });
-  parser.on('text', (text) => {
+  const onText = (text: string) => {
     if (scalar) scalar.text += text;
-  });
+    if (part && depth === 4) part.text += text;
+  };
+  parser.on('text', onText);
+  parser.on('cdata', onText);
   parser.on('closetag', () => {
     if (depth === 2) inBody = false;
     if (depth === 4 && scalar) {
       const why = scalarProblem(scalar.kind, scalar.text.trim());
       if (why) refuse(`${operation}: part "${scalar.part}" ${why}, not "${scalar.text.trim().slice(0, 40)}"`);
       scalar = undefined;
+    }
+    if (depth === 4 && part) {
+      parts?.push({ kind: 'text', ...part });
+      part = undefined;
     }
     depth -= 1;
   });
@@ -87,7 +107,11 @@ export function checkEnvelope(xml: string): CheckedEnvelope {
   }
   if (problem === undefined && operation === undefined) refuse('the SOAP body names no operation');
   if (problem !== undefined) throw new GatewayError('GW_ERR_BAD_REQUEST', problem);
-  return { operation: operation as OperationName, positional: positional ?? false };
+  return { operation: operation as OperationName, positional: positional ?? false, parts };
+}
+
+function isNil(tag: SaxesTagNS): boolean {
+  return Object.values(tag.attributes).some((attribute) => attribute.uri === XSI && attribute.local === 'nil' && /^(true|1)$/.test(attribute.value.trim()));
 }
 
 function scalarProblem(kind: 'boolean' | 'int', text: string): string | undefined {

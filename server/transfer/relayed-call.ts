@@ -1,5 +1,5 @@
 import { type OperationName, getOperation } from '../../wsdl/operations';
-import { relayOperation } from '../operations/relay-operation';
+import { type OperationResult, relayOperation } from '../operations/relay-operation';
 import type { RawArguments } from '../operations/operation-arguments';
 import type { ReceivedMessage } from './message-reader';
 import type { Segment } from './message-writer';
@@ -13,7 +13,11 @@ import { checkedParts } from './transfer-request';
  * code as the `soap` package's handlers, without a second parse of the envelope.
  */
 export async function relayReceivedCall(operation: OperationName, message: ReceivedMessage, context: TransferContext): Promise<Segment[]> {
-  const result = await relayOperation(operation, messageArguments(operation, message), context);
+  return resultElements(await relayOperation(operation, messageArguments(operation, message), context));
+}
+
+/** An operation's result as the `return` elements of its answer. */
+export function resultElements(result: OperationResult): string[] {
   switch (result.kind) {
     case 'none':
       return [];
@@ -25,7 +29,7 @@ export async function relayReceivedCall(operation: OperationName, message: Recei
 }
 
 /** The parts as the `soap` package would hand them on: strings, lists of strings, or absent. */
-function messageArguments(operation: OperationName, message: ReceivedMessage): RawArguments {
+function messageArguments(operation: OperationName, message: Pick<ReceivedMessage, 'items'>): RawArguments {
   const parts = checkedParts(operation, message);
   return Object.fromEntries(
     getOperation(operation).params.map((part) => {

@@ -90,7 +90,7 @@ export interface CheckedParts {
   texts(part: string): string[];
 }
 
-export function checkedParts(operation: OperationName, message: ReceivedMessage): CheckedParts {
+export function checkedParts(operation: OperationName, message: Pick<ReceivedMessage, 'items'>): CheckedParts {
   const params = getOperation(operation).params;
   const unknown = message.items.find((item) => !params.some((part) => part.name === item.name));
   if (unknown) throw badRequest(`${operation} takes no element "${unknown.name}"; its parts are: ${params.map((p) => p.name).join(', ') || 'none'}`);
