@@ -21,12 +21,21 @@ test('node dist/bench/main.js --quick prints a table of figures with their basel
   expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: expect.any(String) });
   expect(run.stdout).toMatch(/^Machine: \d+ CPUs .*Node\.js v\d+/m);
   expect(run.stdout).toMatch(/^\| Measure +\| Gateway +\| Baseline +\| Ratio +\| Target +\| Met +\| Notes +\|$/m);
-  for (const measure of [/queryInstalled latency p50/, /queryInstalled throughput, 64 callers/, /\d+ concurrent 0\.2 s jobs, wall time/, /client --lock \+ --unlock/]) {
+  const relayRows = [/queryInstalled latency p50, bare Express relay/, /queryInstalled throughput, 64 callers, bare Express relay/];
+  for (const measure of [/queryInstalled latency p50/, /queryInstalled throughput, 64 callers/, ...relayRows, /\d+ concurrent 0\.2 s jobs, wall time/, /client --lock \+ --unlock/]) {
     expect(run.stdout).toMatch(new RegExp(`^\\| ${measure.source}`, 'm'));
   }
   const results = join(root, 'bench', 'results', 'bench-quick.json');
   expect(existsSync(results)).toBe(true);
-  const json = JSON.parse(readFileSync(results, 'utf8')) as { quick: boolean; rows: { ratio: number }[] };
+  const json = JSON.parse(readFileSync(results, 'utf8')) as { quick: boolean; rows: { measure: string; value: number | null; baseline: number | null; target?: string }[] };
   expect(json.quick).toBe(true);
-  expect(json.rows.length).toBeGreaterThanOrEqual(7);
+  expect(json.rows.length).toBeGreaterThanOrEqual(9);
+  // The ceiling rows: the relay answered (a figure, not NaN, which JSON writes as null) and stands
+  // next to the direct baseline, with no target of its own.
+  for (const measure of relayRows) {
+    const row = json.rows.find((candidate) => measure.test(candidate.measure));
+    expect(row).toEqual(expect.objectContaining({ value: expect.any(Number), baseline: expect.any(Number) }));
+    expect(row!.value).toBeGreaterThan(0);
+    expect(row!.target).toBeUndefined();
+  }
 }, 60_000);
