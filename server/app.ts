@@ -8,7 +8,7 @@ import { createBasicAuth } from './http/basic-auth';
 import { callerWentAway } from './http/caller-gone';
 import { publicUrl } from './http/public-url';
 import { trustFunction } from './http/trusted-proxies';
-import { type Readiness, createHealthRouter } from './http/health';
+import { type Readiness, healthProbes } from './http/health';
 import { requestId } from './http/request-id';
 import type { JobsPage } from './jobs-page/jobs-page';
 import type { Logger } from './logger';
@@ -40,7 +40,7 @@ export async function createApp({ config, bus, relay, metrics, logger, jobsPage 
   app.set('trust proxy', trustFunction(config.trustProxy, config.socket !== undefined));
   app.use(requestId());
   // Before auth: probes carry no credentials, and these answers reveal nothing.
-  app.use(createHealthRouter(bus));
+  app.use(healthProbes(bus));
   const auth = createBasicAuth(config.auth, (reason) => metrics.countAuthFailure(reason), { logger, failureLimit: config.authFailureLimit });
   if (auth) app.use(config.noAuthFrom ? exemptAddresses(config.noAuthFrom, auth) : auth);
   app.use(continueOnceAdmitted);
@@ -59,9 +59,10 @@ export async function createApp({ config, bus, relay, metrics, logger, jobsPage 
 
   const callDeps = { calls: jobsPage?.history, relay, jobTimeouts: config.jobTimeouts, logger, metrics };
   const streamedCall = createStreamedCallHandler({ config, relay, logger, metrics, calls: jobsPage?.history });
-  app.post(config.servicePath, createStreamedCallRouting(streamedCall));
+  // One route for both readers: a SOAP call walks the app's layers once.
   app.post(
     config.servicePath,
+    createStreamedCallRouting(streamedCall),
     express.text({ type: () => true, limit: config.maxBodyBytes }),
     (req, res, next) => {
       const contentType = req.get('content-type') ?? '';

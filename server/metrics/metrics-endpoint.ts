@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import express, { type RequestHandler } from 'express';
 import type { GatewayConfig, ListenAddress } from '../config/config';
-import { type Readiness, createHealthRouter } from '../http/health';
+import { type Readiness, healthProbes } from '../http/health';
 import { listenGateway } from '../http/listen-target';
 import type { GatewayMetrics } from './gateway-metrics';
 
@@ -26,7 +26,7 @@ export function metricsHandler(metrics: GatewayMetrics): RequestHandler {
 export async function startMetricsListener(config: GatewayConfig, address: ListenAddress, metrics: GatewayMetrics, readiness: Readiness): Promise<{ server: Server; url: string }> {
   const app = express();
   app.disable('x-powered-by');
-  app.use(createHealthRouter(readiness));
+  app.use(healthProbes(readiness));
   app.get(METRICS_PATH, metricsHandler(metrics));
   app.use((_req, res) => {
     res.status(404).type('text/plain').send(`Only ${METRICS_PATH}, /healthz and /readyz are served here\n`);
