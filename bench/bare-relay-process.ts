@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { DEFAULT_SERVICE_PATH } from '../wsdl/operations';
+import type { RelayFramework } from './bare-relay';
 import { freeLoopbackPort } from './free-port';
 
 const SCRIPT = join(__dirname, 'bare-relay.js');
@@ -14,13 +15,13 @@ export interface BareRelay {
 }
 
 /**
- * Starts the bare Express relay (bare-relay.ts) in a process of its own, as the gateway runs,
+ * Starts a bare relay (bare-relay.ts) in a process of its own, as the gateway runs,
  * and resolves once it listens. Its D-Bus connection takes every disnix signal, as the direct
  * baseline's does, so it is meant to run only while it is measured: stop it right after.
  */
-export async function startBareRelay(busAddress: string, profile: string): Promise<BareRelay> {
+export async function startBareRelay(busAddress: string, profile: string, framework: RelayFramework = 'express'): Promise<BareRelay> {
   const port = await freeLoopbackPort();
-  const child = spawn(process.execPath, [SCRIPT, String(port), busAddress, DEFAULT_SERVICE_PATH, profile], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  const child = spawn(process.execPath, [SCRIPT, String(port), busAddress, DEFAULT_SERVICE_PATH, profile, framework], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
   // Killed with the bench if it ends first (the relay also exits when its IPC channel closes,

@@ -1,4 +1,5 @@
 import { getOperation } from '../wsdl/operations';
+import type { RelayFramework } from './bare-relay';
 import { startBareRelay } from './bare-relay-process';
 import { type BenchContext, type BenchRow, ratioRow } from './bench-types';
 import { type DirectDisnix, connectDirect } from './direct-dbus';
@@ -11,6 +12,7 @@ const CHEAP_JOB = getOperation('queryInstalled').dbus!;
 const cheapViaSoap = (soap: SoapCaller) => () => soap.call(CHEAP.operation, CHEAP.values).then(() => undefined);
 const cheapViaDbus = (direct: DirectDisnix) => () => direct.run(CHEAP_JOB.method, CHEAP_JOB.signature, [CHEAP.values.profile]).then(() => undefined);
 const BARE_RELAY = 'bare Express relay (no SOAP, no auth, no logs)';
+const BARE_NODE_RELAY = 'bare node:http relay (no Express either)';
 
 /** How much each section does, full and --quick. */
 const SIZES = {
@@ -46,8 +48,8 @@ async function withDirect<T>(context: BenchContext, measure: (direct: DirectDisn
 }
 
 /** The same for the bare relay, whose D-Bus connection takes every disnix signal too: it runs only while measured. */
-async function withBareRelay<T>(context: BenchContext, connections: number, measure: (soap: SoapCaller) => Promise<T>): Promise<T> {
-  const relay = await startBareRelay(context.busAddress, CHEAP.values.profile);
+async function withBareRelay<T>(context: BenchContext, connections: number, measure: (soap: SoapCaller) => Promise<T>, framework: RelayFramework = 'express'): Promise<T> {
+  const relay = await startBareRelay(context.busAddress, CHEAP.values.profile, framework);
   // The gateway's credentials, unchecked there, so that the relay reads the very requests the gateway reads.
   const soap = createSoapCaller(relay.url, context.username, context.password, connections);
   try {
@@ -99,7 +101,7 @@ async function overhead(context: BenchContext, size: Size): Promise<BenchRow[]> 
 async function throughput(context: BenchContext, size: Size): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   for (const callers of [1, 16, 64]) {
-    context.log(`throughput: ${callers} concurrent callers, up to ${size.throughputSeconds} s each way${callers === 64 ? `, then through the ${BARE_RELAY}` : ''}`);
+    context.log(`throughput: ${callers} concurrent callers, up to ${size.throughputSeconds} s each way${callers === 64 ? `, then through the ${BARE_RELAY} and the ${BARE_NODE_RELAY}` : ''}`);
     const budget = (): { count: number; until: number } => ({ count: size.throughputCalls, until: Math.min(context.deadline, Date.now() + size.throughputSeconds * 1000) });
     const load = (call: () => Promise<void>) => runLoad({ concurrency: callers, ...budget(), call });
     const soap = createSoapCaller(context.url, context.username, context.password, callers);
@@ -123,14 +125,20 @@ async function throughput(context: BenchContext, size: Size): Promise<BenchRow[]
         note: errorNote(gateway, dbus),
       }),
     );
-    if (callers === 64) {
-      // The relay starts cold where the gateway has had thousands of calls by now: it is warmed
+    // The ceilings of the target's load: what a relay that does nothing but the job reaches here.
+    for (const [framework, label] of callers === 64 ? ([['express', BARE_RELAY], ['node', BARE_NODE_RELAY]] as const) : []) {
+      // A relay starts cold where the gateway has had thousands of calls by now: it is warmed
       // as far as the gateway was before its first measurement, at this concurrency.
-      const relay = await withBareRelay(context, callers, async (relaySoap) => {
-        await runLoad({ concurrency: callers, count: size.warmCalls, until: Math.min(context.deadline, Date.now() + size.warmSeconds * 1000), call: cheapViaSoap(relaySoap) });
-        return load(cheapViaSoap(relaySoap));
-      });
-      rows.push(ratioRow({ measure: `${measure}, ${BARE_RELAY}`, value: relay.rate, unit: 'calls/s', baselineLabel, baseline: dbus.rate, note: errorNote(relay, dbus) }));
+      const relay = await withBareRelay(
+        context,
+        callers,
+        async (relaySoap) => {
+          await runLoad({ concurrency: callers, count: size.warmCalls, until: Math.min(context.deadline, Date.now() + size.warmSeconds * 1000), call: cheapViaSoap(relaySoap) });
+          return load(cheapViaSoap(relaySoap));
+        },
+        framework,
+      );
+      rows.push(ratioRow({ measure: `${measure}, ${label}`, value: relay.rate, unit: 'calls/s', baselineLabel, baseline: dbus.rate, note: errorNote(relay, dbus) }));
     }
   }
   return rows;

@@ -21,7 +21,7 @@ test('node dist/bench/main.js --quick prints a table of figures with their basel
   expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: expect.any(String) });
   expect(run.stdout).toMatch(/^Machine: \d+ CPUs .*Node\.js v\d+/m);
   expect(run.stdout).toMatch(/^\| Measure +\| Gateway +\| Baseline +\| Ratio +\| Target +\| Met +\| Notes +\|$/m);
-  const relayRows = [/queryInstalled latency p50, bare Express relay/, /queryInstalled throughput, 64 callers, bare Express relay/];
+  const relayRows = [/queryInstalled latency p50, bare Express relay/, /queryInstalled throughput, 64 callers, bare Express relay/, /queryInstalled throughput, 64 callers, bare node:http relay/];
   for (const measure of [/queryInstalled latency p50/, /queryInstalled throughput, 64 callers/, ...relayRows, /\d+ concurrent 0\.2 s jobs, wall time/, /client --lock \+ --unlock/]) {
     expect(run.stdout).toMatch(new RegExp(`^\\| ${measure.source}`, 'm'));
   }
