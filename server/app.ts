@@ -44,18 +44,6 @@ export async function createApp({ config, bus, relay, metrics, logger, jobsPage 
   const auth = createBasicAuth(config.auth, (reason) => metrics.countAuthFailure(reason), { logger, failureLimit: config.authFailureLimit });
   if (auth) app.use(config.noAuthFrom ? exemptAddresses(config.noAuthFrom, auth) : auth);
   app.use(continueOnceAdmitted);
-  // Its routes are all GETs; SOAP calls (POSTs under the same base path) need not walk them.
-  if (jobsPage) app.use(jobsPage.path, (req, res, next) => (req.method === 'GET' || req.method === 'HEAD' ? jobsPage.router(req, res, next) : next()));
-  if (!config.metricsListen) app.get(METRICS_PATH, metricsHandler(metrics));
-
-  const wsdl = readWsdl();
-  app.get(config.servicePath, (req, res) => {
-    if (!('wsdl' in req.query)) {
-      res.type('text/plain').send(`This is the DisnixWebService SOAP endpoint; its WSDL is at ${callerUrl(req)}?wsdl\n`);
-      return;
-    }
-    res.type('application/xml').send(wsdlForAddress(wsdl, callerUrl(req)));
-  });
 
   const callDeps = { calls: jobsPage?.history, relay, jobTimeouts: config.jobTimeouts, logger, metrics };
   const streamedCall = createStreamedCallHandler({ config, relay, logger, metrics, calls: jobsPage?.history });
@@ -84,6 +72,20 @@ export async function createApp({ config, bus, relay, metrics, logger, jobsPage 
       else next();
     },
   );
+
+  // GETs only, after the SOAP route, so that calls need not walk them: the jobs page (its
+  // routes are all GETs), the metrics and the WSDL.
+  if (jobsPage) app.use(jobsPage.path, (req, res, next) => (req.method === 'GET' || req.method === 'HEAD' ? jobsPage.router(req, res, next) : next()));
+  if (!config.metricsListen) app.get(METRICS_PATH, metricsHandler(metrics));
+
+  const wsdl = readWsdl();
+  app.get(config.servicePath, (req, res) => {
+    if (!('wsdl' in req.query)) {
+      res.type('text/plain').send(`This is the DisnixWebService SOAP endpoint; its WSDL is at ${callerUrl(req)}?wsdl\n`);
+      return;
+    }
+    res.type('application/xml').send(wsdlForAddress(wsdl, callerUrl(req)));
+  });
 
   await new Promise<void>((resolve, reject) => {
     soap.listen(app, {
