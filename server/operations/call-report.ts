@@ -4,9 +4,9 @@ import type { Logger } from '../logger';
 import type { GatewayMetrics } from '../metrics/gateway-metrics';
 
 /**
- * What both call paths (the `soap` package's handlers and the streamed transfer path) do
- * around a call: notice the caller leaving, time the call, and report its end in one log line
- * and the metrics.
+ * What every call path (answers from the envelope check, the `soap` package's handlers, the
+ * streaming path) does around a call: notice the caller leaving, time the call, and report its
+ * end in one log line and the metrics.
  */
 export interface CallWatch {
   /** Aborted when the caller goes away before its answer was sent. */

@@ -30,12 +30,13 @@ const MAX_DEPTH = 32;
 class StopReading extends Error {}
 
 /**
- * Reads a request envelope once before the `soap` package does, because that package answers
- * malformed XML, unknown operations and DTDs with stack traces or SOAP 1.2-shaped faults.
- * Scalar parts are checked here, on their text, because that package turns `maybe` into false
- * and `many` into NaN before a handler could see what was sent. Answers the operation and the
- * form of its parts (which decides whether the `soap` package or the streaming path answers).
- * The parts are kept, so that a request is parsed once on its way to disnix-service.
+ * Reads a whole text/xml request envelope, once. Refuses what must not be read further
+ * (malformed XML, DTDs, processing instructions, unknown operations, SOAP 1.2), which the `soap`
+ * package would answer with stack traces or SOAP 1.2-shaped faults, and checks scalar parts on
+ * their text, since that package turns `maybe` into false and `many` into NaN. Answers the
+ * operation, the form of its parts (the Java client's positional form goes to the streaming
+ * path) and the parts themselves, from which a document/literal call is answered without a
+ * second parse (checked-call.ts).
  */
 export function checkEnvelope(xml: string): CheckedEnvelope {
   const parser = new SaxesParser({ xmlns: true, position: false });

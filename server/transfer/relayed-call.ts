@@ -10,7 +10,7 @@ import { checkedParts } from './transfer-request';
 /**
  * A relayed operation (one disnix-service job) whose request the streaming reader has already
  * read: MTOM, compressed, or in the Java client's positional form. It reaches the same operation
- * code as the `soap` package's handlers, without a second parse of the envelope.
+ * code as calls of the other readers, without a second parse of the envelope.
  */
 export async function relayReceivedCall(operation: OperationName, message: ReceivedMessage, context: TransferContext): Promise<Segment[]> {
   return resultElements(await relayOperation(operation, messageArguments(operation, message), context));

@@ -12,7 +12,7 @@ export interface PeekedCall {
 /**
  * Finds which operation a text/xml request calls by reading only the start of its body, then
  * puts those bytes back (`unshift`), so a request that is not a transfer goes on to
- * express.text and the `soap` package exactly as if nobody had looked.
+ * express.text and the envelope check exactly as if nobody had looked.
  *
  * Answers the local name of the Body's element and the form of its first child, or undefined
  * when the start does not tell (malformed, not that far within `limit` bytes): then too the

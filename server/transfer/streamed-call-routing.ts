@@ -23,7 +23,7 @@ export function createStreamedCallHandler(deps: TransferDeps): StreamedCallHandl
 }
 
 /**
- * Takes the requests that the regular path (express.text, then the `soap` package, which reads
+ * Takes the requests that the regular path (express.text, then the envelope check, which read
  * whole bodies) cannot or need not read, and answers them from one streaming parse. Mounted for
  * POSTs of the service path before that path:
  *  - MTOM (multipart/related) requests are all read here: only this path reads MIME parts;
