@@ -38,6 +38,8 @@ describe('missing, extra and wrongly typed arguments are refused before any job 
     ['a missing string part', 'set', '<ns:profile>p</ns:profile>', 500, /set: part "derivation" is missing/],
     ['an empty operation element', 'queryInstalled', '', 500, /queryInstalled: part "profile" is missing/],
     ['an extra part', 'lock', '<ns:profile>p</ns:profile><ns:force>true</ns:force>', 500, /lock takes no element "force"; its parts are: profile/],
+    ['a string part given twice', 'lock', '<ns:profile>a</ns:profile><ns:profile>b</ns:profile>', 500, /lock: part "profile" is given more than once/],
+    ['xsi:nil for a string part (the WSDL makes none nillable)', 'queryAllSnapshots', '<ns:container xsi:nil="true" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"/><ns:component/>', 500, /queryAllSnapshots: part "container" is missing/],
     ['a structure for a string', 'set', '<ns:profile><ns:x>1</ns:x></ns:profile><ns:derivation>/d</ns:derivation>', 500, /part "profile" must be a string, not a structure/],
     ['structures in a string list', 'realise', '<ns:derivation><ns:a>1</ns:a></ns:derivation>', 500, /part "derivation" must be a list of strings/],
     ['a boolean that is not one', 'collectGarbage', '<ns:deleteOld>maybe</ns:deleteOld>', 400, /part "deleteOld" must be true or false, not "maybe"/],

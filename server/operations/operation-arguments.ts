@@ -51,6 +51,8 @@ function convertPart(operationName: string, part: Part, value: unknown): unknown
     case 'string':
       if (typeof value === 'string') return value;
       if (value === undefined || value === null) throw badRequest(`${where} is missing`);
+      // A repeated element comes as a list from every reader of document/literal requests.
+      if (Array.isArray(value) && value.every((item) => typeof item === 'string' || item === null)) throw badRequest(`${where} is given more than once`);
       throw badRequest(`${where} must be a string, not a structure`);
     case 'strings': {
       const list = value === undefined || value === null ? [] : Array.isArray(value) ? value : [value];
