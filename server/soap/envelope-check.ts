@@ -1,8 +1,9 @@
-import { SaxesParser, type SaxesTagNS } from 'saxes';
+import { SaxesParser } from 'saxes';
 import { type OperationName, TARGET_NAMESPACE, getOperation, operationNames } from '../../wsdl/operations';
 import { GatewayError } from '../errors';
 import type { ReceivedItem } from '../transfer/message-reader';
 import { isPositionalName } from '../transfer/positional-parts';
+import { isNil } from '../transfer/soap-stream-reader';
 import type { PeekedCall } from '../transfer/request-peek';
 
 /** A request's call as its whole envelope tells it: an operation of the table, and its parts. */
@@ -17,7 +18,6 @@ export interface CheckedEnvelope extends PeekedCall {
 
 const SOAP11_ENVELOPE = 'http://schemas.xmlsoap.org/soap/envelope/';
 const SOAP12_ENVELOPE = 'http://www.w3.org/2003/05/soap-envelope';
-const XSI = 'http://www.w3.org/2001/XMLSchema-instance';
 const OPERATIONS = new Set<string>(operationNames);
 /**
  * Disnix envelopes nest 5 deep and headers a few more. saxes resolves each unprefixed name by
@@ -109,10 +109,6 @@ export function checkEnvelope(xml: string): CheckedEnvelope {
   if (problem === undefined && operation === undefined) refuse('the SOAP body names no operation');
   if (problem !== undefined) throw new GatewayError('GW_ERR_BAD_REQUEST', problem);
   return { operation: operation as OperationName, positional: positional ?? false, parts };
-}
-
-function isNil(tag: SaxesTagNS): boolean {
-  return Object.values(tag.attributes).some((attribute) => attribute.uri === XSI && attribute.local === 'nil' && /^(true|1)$/.test(attribute.value.trim()));
 }
 
 function scalarProblem(kind: 'boolean' | 'int', text: string): string | undefined {

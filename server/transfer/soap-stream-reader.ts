@@ -175,7 +175,7 @@ export class SoapStreamReader<S extends InlineSink> {
   }
 
   #openPart(tag: SaxesTagNS): Frame {
-    const nil = /^(true|1)$/.test(String(Object.values(tag.attributes).find((a) => a.uri === XSI_NS && a.local === 'nil')?.value ?? ''));
+    const nil = isNil(tag);
     const part = this.#options.partName(tag.local, nil);
     if (this.#options.isBinary(part) && !nil) {
       const binary: BinaryPart<S> = new BinaryPart(part, () => this.#openSink(binary));
@@ -223,4 +223,9 @@ export class SoapStreamReader<S extends InlineSink> {
 
 function firstLine(error: unknown): string {
   return String((error as Error)?.message ?? error).split('\n')[0];
+}
+
+/** Whether an element is marked xsi:nil="true" (or "1"): a null where a value could stand. */
+export function isNil(tag: SaxesTagNS): boolean {
+  return /^(true|1)$/.test(String(Object.values(tag.attributes).find((a) => a.uri === XSI_NS && a.local === 'nil')?.value ?? ''));
 }
