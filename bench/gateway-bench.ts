@@ -22,8 +22,8 @@ const SIZES = {
 
 /**
  * Gateway overhead, throughput and long-job concurrency, each against the same jobs made
- * directly on D-Bus; for latency and the 64-caller throughput, also a bare Express relay of the
- * same job, the ceiling of any Express-based gateway on this machine.
+ * directly on D-Bus; for latency and the 64-caller throughput, also bare relays of the same job
+ * (Express, and node:http for throughput), the ceilings of any such gateway on this machine.
  */
 export async function runGatewayBench(context: BenchContext): Promise<BenchRow[]> {
   const size = context.quick ? SIZES.quick : SIZES.full;
@@ -31,6 +31,15 @@ export async function runGatewayBench(context: BenchContext): Promise<BenchRow[]
 }
 
 type Size = (typeof SIZES)['full'];
+
+/**
+ * Warms a path before it is measured. A fresh node process here takes 2,000 to 3,000 calls (JIT,
+ * heap sizing) to come down from over 1 ms of CPU per call to its steady level; a gateway in
+ * service is long past that.
+ */
+function warmUp(context: BenchContext, size: Size, concurrency: number, call: () => Promise<void>): Promise<LoadResult> {
+  return runLoad({ concurrency, count: size.warmCalls, until: Math.min(context.deadline, Date.now() + size.warmSeconds * 1000), call });
+}
 
 /**
  * Runs `measure` on a direct D-Bus connection of its own, closed right after. Its match rule
@@ -63,17 +72,14 @@ async function withBareRelay<T>(context: BenchContext, connections: number, meas
 async function overhead(context: BenchContext, size: Size): Promise<BenchRow[]> {
   context.log(`overhead: ${size.latencyCalls} sequential ${CHEAP.operation} calls each way, then through the ${BARE_RELAY}`);
   const sequential = (count: number, call: () => Promise<void>) => runLoad({ concurrency: 1, count, until: context.deadline, call });
-  const warm = (call: () => Promise<void>) => runLoad({ concurrency: 1, count: size.warmCalls, until: Math.min(context.deadline, Date.now() + size.warmSeconds * 1000), call });
   const perRound = Math.ceil(size.latencyCalls / size.latencyRounds);
   const gateway: number[] = [];
   const dbus: number[] = [];
   const soap = createSoapCaller(context.url, context.username, context.password, 1);
   try {
-    // Warm both paths, then alternate rounds so that drift hits both alike. A fresh node process
-    // here takes 2,000 to 3,000 calls (JIT, heap sizing) to come down from over 1 ms of CPU per
-    // call to its steady level; a gateway in service is long past that.
-    await warm(cheapViaSoap(soap));
-    await withDirect(context, (direct) => warm(cheapViaDbus(direct)));
+    // Warm both paths, then alternate rounds so that drift hits both alike.
+    await warmUp(context, size, 1, cheapViaSoap(soap));
+    await withDirect(context, (direct) => warmUp(context, size, 1, cheapViaDbus(direct)));
     for (let round = 0; round < size.latencyRounds; round++) {
       gateway.push(...checked(await sequential(perRound, cheapViaSoap(soap)), 'gateway').latencies);
       dbus.push(...checked(await withDirect(context, (direct) => sequential(perRound, cheapViaDbus(direct))), 'direct D-Bus').latencies);
@@ -85,7 +91,7 @@ async function overhead(context: BenchContext, size: Size): Promise<BenchRow[]> 
   // the baseline's signals. Like the baseline it asks for each job id on the call's path, where
   // the gateway has its ids ahead: one D-Bus round trip more in its latency, not in its CPU.
   const relay = await withBareRelay(context, 1, async (relaySoap) => {
-    await warm(cheapViaSoap(relaySoap));
+    await warmUp(context, size, 1, cheapViaSoap(relaySoap));
     return checked(await sequential(perRound * size.latencyRounds, cheapViaSoap(relaySoap)), BARE_RELAY).latencies;
   });
   const p50 = [percentile(gateway, 0.5), percentile(dbus, 0.5), percentile(relay, 0.5)];
@@ -133,7 +139,7 @@ async function throughput(context: BenchContext, size: Size): Promise<BenchRow[]
         context,
         callers,
         async (relaySoap) => {
-          await runLoad({ concurrency: callers, count: size.warmCalls, until: Math.min(context.deadline, Date.now() + size.warmSeconds * 1000), call: cheapViaSoap(relaySoap) });
+          await warmUp(context, size, callers, cheapViaSoap(relaySoap));
           return load(cheapViaSoap(relaySoap));
         },
         framework,
