@@ -86,22 +86,29 @@ export function createBasicAuth(
     return result;
   };
 
-  /** 'ok', 'refused' (a 401 follows), or 'answered' when the refusal went over the limit (429 sent). */
-  const decide = async (req: Request, res: Response, user: string, password: string): Promise<'ok' | 'refused' | 'answered'> => {
-    const header = req.headers.authorization;
-    const key = header === undefined ? undefined : cache.keyOf(header);
+  /** Counts and logs a refused login; answers 429 (and true) when it was one over the limit. */
+  const refuse = async (req: Request, res: Response, why: { user?: string; reason: string }): Promise<boolean> => {
+    onFailure?.('refused');
+    logger.warn('credentials refused', { client: req.ip ?? 'local socket', ...why });
+    const over = await limiter.recordFailure(req, res);
+    if (over === undefined) return false;
+    tooMany(res, over);
+    return true;
+  };
+
+  /**
+   * 'ok', 'refused' (a 401 follows), or 'answered' when the refusal went over the limit (429
+   * sent). `key` is the header's cache key, undefined without a header.
+   */
+  const decide = async (req: Request, res: Response, key: string | undefined, user: string, password: string): Promise<'ok' | 'refused' | 'answered'> => {
     const { ok, known, login } = await (key === undefined ? check(user, password) : checkOnce(key, user, password));
     if (ok) {
       // Only what was accepted, under the header it came in; a refusal is checked in full every time.
       if (key !== undefined && login !== undefined) cache.remember(key, login);
       return 'ok';
     }
-    onFailure?.('refused');
-    logger.warn('credentials refused', { client: req.ip ?? 'local socket', user: known ? user : undefined, reason: known ? 'wrong password' : 'unknown user' });
-    const over = await limiter.recordFailure(req, res);
-    if (over === undefined) return 'refused';
-    tooMany(res, over);
-    return 'answered';
+    const answered = await refuse(req, res, { user: known ? user : undefined, reason: known ? 'wrong password' : 'unknown user' });
+    return answered ? 'answered' : 'refused';
   };
 
   return async (req, res, next) => {
@@ -112,8 +119,10 @@ export function createBasicAuth(
       return;
     }
     const header = req.headers.authorization;
-    if (header !== undefined) {
-      const user = await remembered(cache.keyOf(header));
+    // Digested once per request: for the cache's lookup here and, on a miss, its entry.
+    const key = header === undefined ? undefined : cache.keyOf(header);
+    if (key !== undefined) {
+      const user = await remembered(key);
       if (user !== undefined) {
         (req as AuthenticatedRequest).auth = { user };
         next();
@@ -122,11 +131,8 @@ export function createBasicAuth(
     }
     if (isMalformed(header)) {
       // express-basic-auth would take it for no credentials; it is a failed login attempt.
-      onFailure?.('refused');
-      logger.warn('credentials refused', { client: req.ip ?? 'local socket', reason: 'malformed Authorization header' });
-      const over = await limiter.recordFailure(req, res);
-      if (over !== undefined) tooMany(res, over);
-      else res.set('WWW-Authenticate', `Basic realm="${REALM}"`).status(401).type('text/plain').send('The credentials were refused.\n');
+      const answered = await refuse(req, res, { reason: 'malformed Authorization header' });
+      if (!answered) res.set('WWW-Authenticate', `Basic realm="${REALM}"`).status(401).type('text/plain').send('The credentials were refused.\n');
       return;
     }
     // express-basic-auth reads the header, challenges and answers 401; built per request so
@@ -136,7 +142,7 @@ export function createBasicAuth(
       realm: REALM,
       authorizeAsync: true,
       authorizer: (user: string, password: string, done: (error: null, approved: boolean) => void) => {
-        decide(req, res, user, password).then(
+        decide(req, res, key, user, password).then(
           (verdict) => verdict !== 'answered' && done(null, verdict === 'ok'),
           (error: unknown) => {
             logger.error('the credentials could not be checked', { error: String(error) });
