@@ -46,7 +46,7 @@ export async function createApp({ config, bus, relay, metrics, logger, jobsPage 
   app.use(continueOnceAdmitted);
 
   const callDeps = { calls: jobsPage?.history, relay, jobTimeouts: config.jobTimeouts, logger, metrics };
-  const streamedCall = createStreamedCallHandler({ config, relay, logger, metrics, calls: jobsPage?.history });
+  const streamedCall = createStreamedCallHandler({ ...callDeps, config });
   // One route for both readers: a SOAP call walks the app's layers once.
   app.post(
     config.servicePath,
