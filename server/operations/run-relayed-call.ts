@@ -1,8 +1,7 @@
 import type { Request, Response } from 'express';
-import { type OperationName, isRelayed } from '../../wsdl/operations';
+import type { OperationName } from '../../wsdl/operations';
 import type { JobTimeouts } from '../config/job-timeouts';
 import type { JobRelay } from '../dbus/job-relay';
-import { GatewayError } from '../errors';
 import type { CallContext, RecordedCall } from '../jobs-page/job-history';
 import type { Logger } from '../logger';
 import type { GatewayMetrics } from '../metrics/gateway-metrics';
@@ -36,9 +35,6 @@ export async function runRelayedCall(
   const call = { operation: name, user: userOf(req), client: req.ip };
   const recorded = deps.calls?.callStarted({ ...call, args });
   try {
-    if (!isRelayed(name)) {
-      throw new GatewayError('GW_ERR_BAD_REQUEST', `${name} moves file contents: send it as MTOM, or as text/xml whose body begins within the first 64 KiB`);
-    }
     const result = await relayOperation(name, args, {
       relay: deps.relay,
       jobTimeouts: deps.jobTimeouts,
