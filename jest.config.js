@@ -1,15 +1,22 @@
-/** Tests run from the TypeScript sources through swc; child processes (the demo daemon, the
- * gateway, the client) run from dist/, which `npm test` builds first. */
-module.exports = {
+/**
+ * Two projects: `unit` (in-process, from the sources, no build needed) mirrors the source tree
+ * under tests/unit/; `integration` (tests/integration/) runs the compiled gateway, client and
+ * demo daemon as child processes on a private dbus-daemon, so `npm run test:integration` builds
+ * first. Both run from the TypeScript sources through swc.
+ */
+const shared = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/tests'],
-  testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest'] },
-  testTimeout: 30000,
-  // Test files run in worker processes that are replaced once they have grown, never all in
-  // one process: on a 2-core machine jest would otherwise run a fresh clone's files in band,
-  // where what one file leaves behind (sockets, timers) slows the next and keeps jest alive.
-  // Most tests wait on D-Bus jobs rather than compute, so two workers suit two cores.
+};
+
+module.exports = {
+  projects: [
+    { ...shared, displayName: 'unit', roots: ['<rootDir>/tests/unit'], testMatch: ['**/*.test.ts'] },
+    { ...shared, displayName: 'integration', roots: ['<rootDir>/tests/integration'], testMatch: ['**/*.test.ts'] },
+  ],
+  // Most integration tests wait on D-Bus jobs rather than compute: two workers suit two cores.
+  // Workers are replaced once they have grown, so that what one file leaves behind cannot slow the next.
   maxWorkers: 2,
   workerIdleMemoryLimit: '400MB',
+  testTimeout: 30000,
 };

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { DEFAULT_SERVICE_PATH } from '../wsdl/operations';
+import { DEFAULT_SERVICE_PATH } from '../protocol/operations';
 import type { RelayFramework } from './bare-relay';
 import { freeLoopbackPort } from './free-port';
 

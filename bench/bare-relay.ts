@@ -13,7 +13,7 @@
 import { type ServerResponse, createServer } from 'node:http';
 import express from 'express';
 import { escapeXml } from '../soap-client/envelope';
-import { getOperation, TARGET_NAMESPACE } from '../wsdl/operations';
+import { getOperation, TARGET_NAMESPACE } from '../protocol/operations';
 import { connectDirect } from './direct-dbus';
 
 const JOB = getOperation('queryInstalled').dbus!;

@@ -3,9 +3,9 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type DemoDaemon, startDemoDaemon } from '../server/demo/demo-daemon-process';
-import { type PrivateBus, startPrivateBus } from '../server/demo/private-bus';
-import { DEFAULT_SERVICE_PATH } from '../wsdl/operations';
+import { type DemoDaemon, startDemoDaemon } from '../demo/demo-daemon-process';
+import { type PrivateBus, startPrivateBus } from '../demo/private-bus';
+import { DEFAULT_SERVICE_PATH } from '../protocol/operations';
 import { freeLoopbackPort } from './free-port';
 
 /** Everything the benchmark runs against: a private bus, the demo disnix-service, the gateway. */

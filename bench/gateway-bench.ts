@@ -1,4 +1,4 @@
-import { getOperation } from '../wsdl/operations';
+import { getOperation } from '../protocol/operations';
 import type { RelayFramework } from './bare-relay';
 import { startBareRelay } from './bare-relay-process';
 import { type BenchContext, type BenchRow, ratioRow } from './bench-types';

@@ -1,5 +1,5 @@
 import { Pool } from 'undici';
-import type { OperationName } from '../wsdl/operations';
+import type { OperationName } from '../protocol/operations';
 import type { PartValue } from '../soap-client/cli';
 import { buildEnvelope } from '../soap-client/envelope';
 

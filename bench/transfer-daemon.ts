@@ -13,7 +13,7 @@ import { link, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DISNIX_BUS_NAME, DISNIX_OBJECT_PATH } from '../server/dbus/disnix-interface';
-import { DisnixObject, configureDisnixObject } from '../server/demo/disnix-object';
+import { DisnixObject, configureDisnixObject } from '../demo/disnix-object';
 
 class BenchDisnix extends DisnixObject {
   #lastId = 0;

@@ -6,7 +6,7 @@
  * (the SSH transport's way), with the peak RSS of the gateway and of the client per size. Every
  * transfer's result is checked against the payload's digest.
  *
- *   node dist/bench/transfer.js [--sizes 64m,1g,4g] [--tmp-dir DIR] [--no-scp] [--no-install] [--out FILE]
+ *   node dist-dev/bench/transfer.js [--sizes 64m,1g,4g] [--tmp-dir DIR] [--no-scp] [--no-install] [--out FILE]
  *
  * --tmp-dir puts payloads, uploads and downloads there (e.g. /dev/shm, to take the disk out of
  * the comparison); by default the system temp directory.
@@ -20,14 +20,15 @@ import { link, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startPrivateBus } from '../server/demo/private-bus';
+import { startPrivateBus } from '../demo/private-bus';
 import type { BenchContext, BenchRow } from './bench-types';
 import { freeLoopbackPort } from './free-port';
 import { ensureOpenssh, startLoopbackSshd } from './loopback-sshd';
 import { type DirectionPair, type TransferBenchResult, type TransferMeasure, type TransferSizeResult, formatTransferTable, sizeLabel, transferRows } from './transfer-report';
 import { type Finished, type Service, digest, httpReady, nodeArgs, printed, runMeasured, startService, writePayload } from './transfer-processes';
 
-const DIST = join(__dirname, '..');
+// The product's build, as it runs in production (this benchmark runs from dist-dev/).
+const DIST = join(__dirname, '..', '..', 'dist');
 const SCRIPTS = {
   gateway: join(DIST, 'server', 'main.js'),
   client: join(DIST, 'soap-client', 'main.js'),
@@ -214,7 +215,7 @@ async function main(): Promise<void> {
     strict: true,
   });
   if (values.help) {
-    process.stdout.write('Usage: node dist/bench/transfer.js [--sizes 64m,1g,4g] [--tmp-dir DIR] [--no-scp] [--no-install] [--out FILE]\n');
+    process.stdout.write('Usage: node dist-dev/bench/transfer.js [--sizes 64m,1g,4g] [--tmp-dir DIR] [--no-scp] [--no-install] [--out FILE]\n');
     return;
   }
   const sizes = values.sizes?.split(',').map(parseSize) ?? DEFAULT_SIZES;

@@ -7,7 +7,7 @@ import {
   type OperationName,
   type Part,
   DEFAULT_SERVICE_PATH,
-} from '../wsdl/operations';
+} from '../protocol/operations';
 import { ClientError, usageError } from './errors';
 
 /** A value the command line gives a SOAP part. */

@@ -1,4 +1,4 @@
-import { getOperation, TARGET_NAMESPACE, type OperationName } from '../wsdl/operations';
+import { getOperation, TARGET_NAMESPACE, type OperationName } from '../protocol/operations';
 import type { PartValue } from './cli';
 import { ClientError } from './errors';
 

@@ -1,4 +1,4 @@
-import { DEFAULT_SERVICE_PATH } from '../wsdl/operations';
+import { DEFAULT_SERVICE_PATH } from '../protocol/operations';
 
 /**
  * Every failure the client reports: a message for a person (one or two lines, no stack

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { getOperation, type Operation } from '../wsdl/operations';
+import { getOperation, type Operation } from '../protocol/operations';
 import { movesFileContents, parseCommandLine } from './cli';
 import { ClientError } from './errors';
 

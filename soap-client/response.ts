@@ -1,5 +1,5 @@
 import { SaxesParser, type SaxesTagNS } from 'saxes';
-import type { OperationName } from '../wsdl/operations';
+import type { OperationName } from '../protocol/operations';
 
 /** What a SOAP response says: the `return` elements of `<OPResponse>`, or a Fault. */
 export type SoapAnswer =

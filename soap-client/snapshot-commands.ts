@@ -1,8 +1,8 @@
 import { mkdir, rename } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import type { FileSegment } from '../server/transfer/message-writer';
-import { pathSetProblem, relativePathProblem } from '../server/transfer/relative-path';
-import { SnapshotTreeError, listSnapshotFiles } from '../server/transfer/snapshot-files';
+import type { FileSegment } from '../protocol/codec/message-writer';
+import { pathSetProblem, relativePathProblem } from '../protocol/snapshot-paths';
+import { SnapshotTreeError, listSnapshotFiles } from '../protocol/snapshot-files';
 import { createDownloadArea } from './download-area';
 import { ClientError } from './errors';
 import { createProgress } from './progress';

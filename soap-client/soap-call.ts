@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
-import type { OperationName } from '../wsdl/operations';
+import type { OperationName } from '../protocol/operations';
 import type { OperationCall } from './cli';
 import { buildEnvelope } from './envelope';
 import { faultError, httpError, networkError, notSoapError } from './errors';

@@ -1,5 +1,5 @@
-import { TARGET_NAMESPACE, getOperation, type OperationName } from '../wsdl/operations';
-import type { FileSegment, Segment } from '../server/transfer/message-writer';
+import { TARGET_NAMESPACE, getOperation, type OperationName } from '../protocol/operations';
+import type { FileSegment, Segment } from '../protocol/codec/message-writer';
 import type { PartValue } from './cli';
 import { escapeXml } from './envelope';
 

@@ -1,10 +1,10 @@
 import type { IncomingMessage } from 'node:http';
-import type { OperationName } from '../wsdl/operations';
-import { MessageError, type ReceivedMessage, readMessage } from '../server/transfer/message-reader';
-import { type WireForm, encodeMessage } from '../server/transfer/message-writer';
-import { MultipartError } from '../server/transfer/multipart-reader';
-import { SoapReadError } from '../server/transfer/soap-stream-reader';
-import { Base64Error } from '../server/transfer/base64-stream';
+import type { OperationName } from '../protocol/operations';
+import { MessageError, type ReceivedMessage, readMessage } from '../protocol/codec/message-reader';
+import { type WireForm, encodeMessage } from '../protocol/codec/message-writer';
+import { MultipartError } from '../protocol/codec/multipart-reader';
+import { SoapReadError } from '../protocol/codec/soap-stream-reader';
+import { Base64Error } from '../protocol/codec/base64-stream';
 import { ClientError, faultError, httpError, networkError, notSoapError } from './errors';
 import { type Progress, createProgress } from './progress';
 import { type TransferValue, transferRequestSegments } from './transfer-envelope';

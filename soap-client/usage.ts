@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { getOperation, operationNames, type CliValueOption, type Operation } from '../wsdl/operations';
+import { getOperation, operationNames, type CliValueOption, type Operation } from '../protocol/operations';
 import {
   generalOptions,
   operationShortFlags,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
-import { DEFAULT_SERVICE_PATH } from '../../wsdl/operations';
+import { DEFAULT_SERVICE_PATH } from '../../protocol/operations';
 import { checkHtpasswdFile } from '../http/htpasswd-file';
 import { type TrustProxy, parseTrustProxy } from '../http/trusted-proxies';
 import { type AuthFailureLimit, parseAuthFailureLimit } from './auth-failure-limit';

@@ -1,4 +1,4 @@
-import { type OperationName, operationNames } from '../../wsdl/operations';
+import { type OperationName, operationNames } from '../../protocol/operations';
 import { formatDuration, parseDuration } from './durations';
 
 const MINUTE = 60_000;

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import * as dbus from 'dbus-next';
-import type { DbusJob } from '../../wsdl/operations';
+import type { DbusJob } from '../../protocol/operations';
 import { formatDuration } from '../config/durations';
 import { GatewayError } from '../errors';
 import type { Logger } from '../logger';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
-import { operationNames } from '../../wsdl/operations';
+import { operationNames } from '../../protocol/operations';
 import { readJobLog } from '../dbus/job-log';
 import { JOB_OUTCOMES, type JobEntry, type JobFilter, type JobHistory, type JobOutcome } from './job-history';
 import { streamJobLog } from './log-stream';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { getOperation, operationNames } from '../../wsdl/operations';
+import { getOperation, operationNames } from '../../protocol/operations';
 
 /** Copied next to the compiled code by scripts/copy-assets.js. */
 export const STATIC_DIR = join(__dirname, 'static');

@@ -1,4 +1,4 @@
-import type { Operation, Part, PartCheck } from '../../wsdl/operations';
+import type { Operation, Part, PartCheck } from '../../protocol/operations';
 import { GatewayError } from '../errors';
 
 /** A SOAP stack hands us elements as strings, lists or (for empty wrappers) null. */

@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises';
-import { type OperationName, getOperation } from '../../wsdl/operations';
+import { type OperationName, getOperation } from '../../protocol/operations';
 import type { JobTimeouts } from '../config/job-timeouts';
 import type { JobRelay } from '../dbus/job-relay';
 import { GatewayError } from '../errors';

@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import type { OperationName } from '../../wsdl/operations';
+import type { OperationName } from '../../protocol/operations';
 import type { JobTimeouts } from '../config/job-timeouts';
 import type { JobRelay } from '../dbus/job-relay';
 import type { CallContext, RecordedCall } from '../jobs-page/job-history';

@@ -1,8 +1,8 @@
 import type { Request, Response } from 'express';
-import { type OperationName, getOperation } from '../../wsdl/operations';
+import { type OperationName, getOperation } from '../../protocol/operations';
 import type { RawArguments } from '../operations/operation-arguments';
 import { type RelayedCallDeps, runRelayedCall } from '../operations/run-relayed-call';
-import type { ReceivedItem } from '../transfer/message-reader';
+import type { ReceivedItem } from '../../protocol/codec/message-reader';
 import { resultElements } from '../transfer/relayed-call';
 import { responseSegments } from '../transfer/soap-reply';
 import type { CheckedEnvelope } from './envelope-check';

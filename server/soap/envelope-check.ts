@@ -1,9 +1,9 @@
 import { SaxesParser } from 'saxes';
-import { type OperationName, TARGET_NAMESPACE, getOperation, operationNames } from '../../wsdl/operations';
+import { type OperationName, TARGET_NAMESPACE, getOperation, operationNames } from '../../protocol/operations';
 import { GatewayError } from '../errors';
-import type { ReceivedItem } from '../transfer/message-reader';
-import { isPositionalName } from '../transfer/positional-parts';
-import { isNil } from '../transfer/soap-stream-reader';
+import type { ReceivedItem } from '../../protocol/codec/message-reader';
+import { isPositionalName } from '../../protocol/codec/positional-parts';
+import { isNil } from '../../protocol/codec/soap-stream-reader';
 import type { PeekedCall } from '../transfer/request-peek';
 
 /** A request's call as its whole envelope tells it: an operation of the table, and its parts. */

@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import { type OperationName, SERVICE_NAME, operationNames } from '../../wsdl/operations';
+import { type OperationName, SERVICE_NAME, operationNames } from '../../protocol/operations';
 import type { RawArguments } from '../operations/operation-arguments';
 import type { OperationResult } from '../operations/relay-operation';
 import { type RelayedCallDeps, runRelayedCall } from '../operations/run-relayed-call';

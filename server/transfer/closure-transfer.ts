@@ -1,7 +1,7 @@
 import { open } from 'node:fs/promises';
-import { operations } from '../../wsdl/operations';
+import { operations } from '../../protocol/operations';
 import { GatewayError } from '../errors';
-import type { Segment } from './message-writer';
+import type { Segment } from '../../protocol/codec/message-writer';
 import { type TransferContext, runJob } from './transfer-jobs';
 import type { TransferRequest } from './transfer-request';
 

@@ -1,8 +1,8 @@
-import { type OperationName, getOperation } from '../../wsdl/operations';
+import { type OperationName, getOperation } from '../../protocol/operations';
 import { type OperationResult, relayOperation } from '../operations/relay-operation';
 import type { RawArguments } from '../operations/operation-arguments';
-import type { ReceivedMessage } from './message-reader';
-import type { Segment } from './message-writer';
+import type { ReceivedMessage } from '../../protocol/codec/message-reader';
+import type { Segment } from '../../protocol/codec/message-writer';
 import { returnElement } from './soap-reply';
 import type { TransferContext } from './transfer-jobs';
 import { checkedParts } from './transfer-request';

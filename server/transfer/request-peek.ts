@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { SaxesParser } from 'saxes';
 import { StringDecoder } from 'node:string_decoder';
-import { isPositionalName } from './positional-parts';
+import { isPositionalName } from '../../protocol/codec/positional-parts';
 
 /** The operation a request calls, and whether its parts come in the Java client's positional form. */
 export interface PeekedCall {

@@ -1,12 +1,12 @@
 import { mkdir, realpath, rename, stat } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
-import { getOperation, operations } from '../../wsdl/operations';
+import { getOperation, operations } from '../../protocol/operations';
 import { GatewayError } from '../errors';
 import { toJobArguments } from '../operations/operation-arguments';
-import type { Segment } from './message-writer';
+import type { Segment } from '../../protocol/codec/message-writer';
 import { returnElement } from './soap-reply';
-import { fileNameProblem, pathSetProblem, relativePathProblem } from './relative-path';
-import { SnapshotTreeError, isInside, listSnapshotFiles, type SnapshotFile } from './snapshot-files';
+import { fileNameProblem, pathSetProblem, relativePathProblem } from '../../protocol/snapshot-paths';
+import { SnapshotTreeError, isInside, listSnapshotFiles, type SnapshotFile } from '../../protocol/snapshot-files';
 import { type TransferContext, runJob } from './transfer-jobs';
 import { type TransferOperationName, type TransferRequest, badRequest } from './transfer-request';
 

@@ -1,9 +1,9 @@
 import type { Request, Response } from 'express';
 import { pipeline } from 'node:stream/promises';
-import { TARGET_NAMESPACE } from '../../wsdl/operations';
+import { TARGET_NAMESPACE } from '../../protocol/operations';
 import { escapeXml, faultEnvelope, faultFor } from '../soap/soap-faults';
-import { SOAP11_NS } from './soap-stream-reader';
-import { type Segment, type WireForm, encodeMessage } from './message-writer';
+import { SOAP11_NS } from '../../protocol/codec/soap-stream-reader';
+import { type Segment, type WireForm, encodeMessage } from '../../protocol/codec/message-writer';
 
 /**
  * Answers of transfer calls: `<opResponse>` around the operation's segments, as MTOM when the

@@ -1,5 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { isMultipartRelated, isXmlText, parseMediaType } from './media-type';
+import { isMultipartRelated, isXmlText, parseMediaType } from '../../protocol/codec/media-type';
 import { type PeekedCall, peekOperation } from './request-peek';
 import { holdShutdownFor } from '../shutdown';
 import { type TransferDeps, handleStreamedCall } from './streamed-call';

@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
 import { Readable } from 'node:stream';
-import { getOperation } from '../../wsdl/operations';
+import { getOperation } from '../../protocol/operations';
 import type { GatewayConfig } from '../config/config';
 import type { JobRelay } from '../dbus/job-relay';
 import { GatewayError, isGatewayError } from '../errors';
@@ -9,8 +9,8 @@ import type { Logger } from '../logger';
 import { reportCall, userOf, watchCall } from '../operations/call-report';
 import type { GatewayMetrics } from '../metrics/gateway-metrics';
 import { exportRemoteFile, importLocalFile } from './closure-transfer';
-import { type ReceivedMessage, readMessage } from './message-reader';
-import type { Segment } from './message-writer';
+import { type ReceivedMessage, readMessage } from '../../protocol/codec/message-reader';
+import type { Segment } from '../../protocol/codec/message-writer';
 import { relayReceivedCall } from './relayed-call';
 import { VOID_RETURN, replyForm, responseSegments, sendFault, sendReply } from './soap-reply';
 import { exportRemoteSnapshotPaths, exportRemoteSnapshots, importLocalSnapshots } from './snapshot-transfer';

@@ -1,4 +1,4 @@
-import type { DbusJob } from '../../wsdl/operations';
+import type { DbusJob } from '../../protocol/operations';
 import type { JobTimeouts } from '../config/job-timeouts';
 import type { JobRelay } from '../dbus/job-relay';
 import type { TransferOperationName } from './transfer-request';

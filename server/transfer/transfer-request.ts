@@ -1,7 +1,7 @@
-import { type OperationName, TARGET_NAMESPACE, getOperation, isRelayed, operationNames } from '../../wsdl/operations';
+import { type OperationName, TARGET_NAMESPACE, getOperation, isRelayed, operationNames } from '../../protocol/operations';
 import { GatewayError } from '../errors';
-import type { MessageReaderOptions, ReceivedFile, ReceivedItem, ReceivedMessage } from './message-reader';
-import { PositionalParts, isList, isPositionalName } from './positional-parts';
+import type { MessageReaderOptions, ReceivedFile, ReceivedItem, ReceivedMessage } from '../../protocol/codec/message-reader';
+import { PositionalParts, isList, isPositionalName } from '../../protocol/codec/positional-parts';
 
 /**
  * The gateway's side of a transfer call's request: which operations are transfers, how their

@@ -1,0 +1,204 @@
+/**
+ * Closures through the gateway's transfer path, both ways and in both wire forms (MTOM and
+ * inline base64), against the demo disnix-service on a private dbus-daemon; requests are built
+ * by hand (tests/support/transfer-wire.ts). Also: what happens to cut-short and abandoned
+ * uploads (nothing is imported, nothing is left in the upload directory).
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { demoLayout } from '../../demo/demo-layout';
+import { type GatewayEnvironment, startGatewayEnvironment } from '../../testing/gateway-fixture';
+import { expectEmptySoon } from '../../testing/upload-dir';
+import { addStorePath } from '../../testing/demo-store';
+import { basicAuthHeader } from '../../testing/soap-test-client';
+import { type WireAnswer, type WireRequest, faultOf, inlineRequest, mtomRequest, post, returnsOf, sha256 } from '../../testing/transfer-wire';
+
+let env: GatewayEnvironment;
+let uploadDir: string;
+let stateDir: string;
+
+beforeAll(async () => {
+  uploadDir = await mkdtemp(join(tmpdir(), 'transfer-uploads-'));
+  env = await startGatewayEnvironment({ gatewayArgs: ['--upload-dir', uploadDir, '--job-timeout', 'exportRemoteFile=2s'] });
+  stateDir = env.daemon.stateDir;
+}, 60_000);
+afterAll(async () => {
+  await env?.close();
+  if (uploadDir) await rm(uploadDir, { recursive: true, force: true });
+});
+
+const auth = () => ({ username: env.username, password: env.password });
+const call = (request: WireRequest, headers: Record<string, string> = {}) => post(env.url, auth(), request, headers);
+const forms = { mtom: mtomRequest, inline: inlineRequest } as const;
+
+/** Job logs of import jobs the daemon ran on files of the upload directory. */
+async function importsFromUploadDir(): Promise<string[]> {
+  const logDir = demoLayout(stateDir).logDir;
+  const logs = await Promise.all((await readdir(logDir)).map((name) => readFile(join(logDir, name), 'utf8')));
+  return logs.filter((log) => log.startsWith(`Importing: ${uploadDir}`));
+}
+
+async function closureOnTarget(digest: string): Promise<boolean> {
+  const tmp = demoLayout(stateDir).tmpDir;
+  for (const name of await readdir(tmp)) {
+    if (name.endsWith('.closure') && sha256(await readFile(join(tmp, name))) === digest) return true;
+  }
+  return false;
+}
+
+function expectOk(answer: WireAnswer): void {
+  if (answer.status !== 200) throw new Error(`HTTP ${answer.status}: ${faultOf(answer) ?? answer.body.toString().slice(0, 300)}`);
+}
+
+describe('closure round trips: export, download, garbage-collect, upload, import', () => {
+  const sizes = { empty: 0, small: 1000, large: 24 * 1024 * 1024 };
+  it.each([
+    ['mtom', 'empty'],
+    ['mtom', 'small'],
+    ['mtom', 'large'],
+    ['inline', 'empty'],
+    ['inline', 'small'],
+    ['inline', 'large'],
+  ] as const)('%s, %s store file', async (form, size) => {
+    const content = randomBytes(sizes[size]);
+    const path = await addStorePath(stateDir, `roundtrip-${form}-${size}`, content);
+
+    const download = await call(forms[form]('exportRemoteFile', [['derivation', path]]), form === 'mtom' ? { Accept: 'multipart/related, text/xml' } : {});
+    expectOk(download);
+    expect(download.contentType).toMatch(form === 'mtom' ? /^multipart\/related;.*type="application\/xop\+xml"/ : /^text\/xml/);
+    expect(Number(download.headers['content-length'])).toBe(download.body.length);
+    const [closure, ...more] = returnsOf(download, true) as Buffer[];
+    expect(more).toEqual([]);
+    expect(await closureOnTarget(sha256(closure))).toBe(true);
+
+    expectOk(await call(inlineRequest('collectGarbage', [['deleteOld', 'false']])));
+    expect(existsSync(path)).toBe(false);
+
+    const upload = await call(forms[form]('importLocalFile', [['closure', closure]]));
+    expectOk(upload);
+    expect(sha256(await readFile(path))).toBe(sha256(content));
+    await expectEmptySoon(uploadDir);
+  }, 120_000);
+
+  it('gzip-compressed MTOM, as the original Axis2 client sends, is read too', async () => {
+    const path = await addStorePath(stateDir, 'gzipped', 'compressed on the wire');
+    const download = await call(mtomRequest('exportRemoteFile', [['derivation', path]]));
+    expectOk(download);
+    expect(download.contentType).toMatch(/^multipart\/related/); // an MTOM request gets an MTOM answer
+    const [closure] = returnsOf(download, true) as Buffer[];
+    expectOk(await call(inlineRequest('collectGarbage', [['deleteOld', 'false']])));
+    const { contentType, body } = mtomRequest('importLocalFile', [['closure', closure]]);
+    expectOk(await call({ contentType, body: gzipSync(body) }, { 'Content-Encoding': 'gzip' }));
+    expect(await readFile(path, 'utf8')).toBe('compressed on the wire');
+  });
+});
+
+describe('uploads that must not be imported', () => {
+  it('an empty file reaches the daemon, which refuses it; the Fault carries its log', async () => {
+    const answer = await call(mtomRequest('importLocalFile', [['closure', Buffer.alloc(0)]]));
+    expect(answer.status).toBe(500);
+    expect(faultOf(answer)).toMatch(/doesn't look like something created by 'nix-store --export'/);
+    await expectEmptySoon(uploadDir);
+  });
+
+  it('an MTOM body cut short inside the file part fails and imports nothing', async () => {
+    const before = (await importsFromUploadDir()).length;
+    const { contentType, body } = mtomRequest('importLocalFile', [['closure', randomBytes(512 * 1024)]]);
+    const answer = await call({ contentType, body: body.subarray(0, body.length - 100_000) });
+    expect(answer.status).toBe(400);
+    expect(faultOf(answer)).toMatch(/ends before its closing boundary: it was cut short/);
+    expect((await importsFromUploadDir()).length).toBe(before);
+    await expectEmptySoon(uploadDir);
+  });
+
+  it('an inline body cut short inside the base64 content fails and imports nothing', async () => {
+    const before = (await importsFromUploadDir()).length;
+    const { contentType, body } = inlineRequest('importLocalFile', [['closure', randomBytes(256 * 1024)]]);
+    const answer = await call({ contentType, body: body.subarray(0, 100_000) });
+    expect(answer.status).toBe(400);
+    expect(faultOf(answer)).toMatch(/not well-formed XML/);
+    expect((await importsFromUploadDir()).length).toBe(before);
+    await expectEmptySoon(uploadDir);
+  });
+
+  it('a client that disconnects mid-upload leaves no file behind and nothing imported', async () => {
+    const before = (await importsFromUploadDir()).length;
+    const { contentType, body } = mtomRequest('importLocalFile', [['closure', randomBytes(8 * 1024 * 1024)]]);
+    const { port, pathname } = new URL(env.url);
+    const socket = connect(Number(port), '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write(
+      `POST ${pathname} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: ${contentType}\r\nContent-Length: ${body.length}\r\n` +
+        `SOAPAction: ""\r\nAuthorization: ${basicAuthHeader(env.username, env.password)}\r\n\r\n`,
+    );
+    socket.write(body.subarray(0, 3 * 1024 * 1024));
+    // The upload streams to disk as it arrives: its file grows before the body is complete.
+    const deadline = Date.now() + 10_000;
+    let received = 0;
+    while (received < 1024 * 1024 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      received = await partBytes();
+    }
+    expect(received).toBeGreaterThanOrEqual(1024 * 1024);
+    socket.destroy();
+    await expectEmptySoon(uploadDir);
+    expect((await importsFromUploadDir()).length).toBe(before);
+  });
+
+  it('an xop:Include that points at no part is refused', async () => {
+    const { contentType, body } = mtomRequest('importLocalFile', [['closure', Buffer.from('x')]]);
+    const broken = Buffer.from(body.toString('latin1').replace('href="cid:0', 'href="cid:9'), 'latin1');
+    const answer = await call({ contentType, body: broken });
+    expect(answer.status).toBe(400);
+    expect(faultOf(answer)).toMatch(/refers to cid:9\.attachment@test, which the message does not hold/);
+    await expectEmptySoon(uploadDir);
+  });
+
+  it('base64 with characters outside its alphabet is refused', async () => {
+    const { contentType, body } = inlineRequest('importLocalFile', [['closure', Buffer.from('abc')]]);
+    const answer = await call({ contentType, body: Buffer.from(body.toString().replace('YWJj', 'YW*j')) });
+    expect(answer.status).toBe(400);
+    expect(faultOf(answer)).toMatch(/outside the base64 alphabet/);
+  });
+});
+
+describe('the regular path is untouched', () => {
+  it('an MTOM request of an operation without files is answered like a text/xml one', async () => {
+    const answer = await call(mtomRequest('queryInstalled', [['profile', 'nothing-here']]));
+    expectOk(answer);
+    expect(answer.body.toString()).toMatch(/queryInstalledResponse/);
+  });
+
+  it('a gzip-compressed text/xml request of an operation without files is answered too', async () => {
+    const { contentType, body } = inlineRequest('queryInstalled', [['profile', 'nothing-here']]);
+    const answer = await call({ contentType, body: gzipSync(body) }, { 'Content-Encoding': 'gzip' });
+    expectOk(answer);
+    expect(answer.body.toString()).toMatch(/queryInstalledResponse/);
+  });
+
+  it('a gzip-compressed inline upload is read', async () => {
+    const { contentType, body } = inlineRequest('importLocalFile', [['closure', Buffer.from('not a closure')]]);
+    const answer = await call({ contentType, body: gzipSync(body) }, { 'Content-Encoding': 'gzip' });
+    expect(faultOf(answer)).toMatch(/doesn't look like something created by 'nix-store --export'/);
+  });
+
+  it('a failed export job ends the download with a Fault', async () => {
+    const answer = await call(inlineRequest('exportRemoteFile', [['derivation', '/etc/passwd']]));
+    expect(answer.status).toBe(500);
+    expect(faultOf(answer)).toMatch(/got no answer from disnix-service within 2s \(disnix-service sends no signal when export fails\)/);
+  }, 30_000);
+});
+
+async function partBytes(): Promise<number> {
+  let total = 0;
+  for (const area of await readdir(uploadDir)) {
+    const parts = join(uploadDir, area, 'parts');
+    for (const name of await readdir(parts).catch(() => [])) total += (await stat(join(parts, name)).catch(() => ({ size: 0 }))).size;
+  }
+  return total;
+}
