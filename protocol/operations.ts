@@ -57,7 +57,18 @@ export interface DbusJob {
   /** Signature of the arguments after the job id. */
   readonly signature: string;
   readonly endsWith: 'finish' | 'success';
+  /**
+   * disnix-service 0.10 sends no signal at all when this job fails: such a call ends only by its
+   * time limit (or by a check made before the job), and its Fault says why.
+   */
+  readonly silentOnFailure?: true;
 }
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+
+/** Builds and garbage collections can take hours, so the general time limit is generous. */
+export const DEFAULT_TIME_LIMIT_MS = 12 * HOUR;
 
 /** How the client selects an operation: its flag, and for file-moving pairs, the transfer flag. */
 export interface CliOperation {
@@ -70,26 +81,35 @@ export interface Operation {
   readonly result: ResultKind;
   /** Absent for transfer operations, which the gateway composes from several jobs. */
   readonly dbus?: DbusJob;
+  /** A transfer operation: the relayed operation whose job does its work on the target. */
+  readonly via?: string;
+  /**
+   * How long the gateway waits for the job by default (--job-timeout overrides it), where a long
+   * wait only ever means trouble; DEFAULT_TIME_LIMIT_MS elsewhere. A transfer takes its job's.
+   */
+  readonly timeLimitMs?: number;
   readonly cli?: CliOperation;
   readonly summary: string;
 }
+
 
 const paths = { from: 'paths' } as const;
 const path = { from: 'path' } as const;
 const option = (name: CliValueOption): CliSource => ({ from: 'option', option: name });
 
-const profile: Part = { name: 'profile', kind: 'string', cli: option('profile'), check: 'name' };
-const derivations: Part = { name: 'derivation', kind: 'strings', cli: paths };
-const container: Part = { name: 'container', kind: 'string', cli: option('container'), check: 'nameOrAny' };
-const component: Part = { name: 'component', kind: 'string', cli: option('component'), check: 'nameOrAny' };
+// `as const`: the parts' names and kinds stay literal, so that ArgumentsOf knows every operation's parts.
+const profile = { name: 'profile', kind: 'string', cli: option('profile'), check: 'name' } as const satisfies Part;
+const derivations = { name: 'derivation', kind: 'strings', cli: paths } as const satisfies Part;
+const container = { name: 'container', kind: 'string', cli: option('container'), check: 'nameOrAny' } as const satisfies Part;
+const component = { name: 'component', kind: 'string', cli: option('component'), check: 'nameOrAny' } as const satisfies Part;
 
 /** The parts of the Dysnomia operations: activate, deactivate, deleteState, snapshot, restore. */
-const dysnomiaParts: readonly Part[] = [
+const dysnomiaParts = [
   { name: 'derivation', kind: 'string', cli: path },
   { ...container, check: 'name' },
   { name: 'type', kind: 'string', cli: option('type'), check: 'name' },
   { name: 'arguments', kind: 'strings', cli: option('arguments') },
-];
+] as const satisfies readonly Part[];
 const dysnomiaJob = (method: string): DbusJob => ({ method, signature: 'sssas', endsWith: 'finish' });
 
 export const operations = {
@@ -104,19 +124,23 @@ export const operations = {
     summary: 'Uploads a closure file and imports it into the Nix store of the target',
     params: [{ name: 'closure', kind: 'file', cli: { from: 'localFiles' } }],
     result: 'none',
+    via: 'importm',
     cli: { flag: 'import', transfer: 'localfile' },
   },
   export: {
     summary: 'Exports store paths into a closure file on the target; answers its path',
     params: [derivations],
     result: 'string',
-    dbus: { method: 'export', signature: 'as', endsWith: 'success' },
+    dbus: { method: 'export', signature: 'as', endsWith: 'success', silentOnFailure: true },
+    timeLimitMs: 2 * HOUR,
     cli: { flag: 'export', transfer: 'localfile' },
   },
   exportRemoteFile: {
     summary: 'Exports store paths into a closure file and downloads it',
     params: [derivations],
     result: 'file',
+    via: 'export',
+    timeLimitMs: 2 * HOUR,
     cli: { flag: 'export', transfer: 'remotefile' },
   },
   printInvalid: {
@@ -124,6 +148,7 @@ export const operations = {
     params: [derivations],
     result: 'strings',
     dbus: { method: 'print_invalid', signature: 'as', endsWith: 'success' },
+    timeLimitMs: HOUR,
     cli: { flag: 'print-invalid' },
   },
   realise: {
@@ -145,6 +170,7 @@ export const operations = {
     params: [profile],
     result: 'strings',
     dbus: { method: 'query_installed', signature: 's', endsWith: 'success' },
+    timeLimitMs: HOUR,
     cli: { flag: 'query-installed' },
   },
   queryRequisites: {
@@ -152,6 +178,7 @@ export const operations = {
     params: [derivations],
     result: 'strings',
     dbus: { method: 'query_requisites', signature: 'as', endsWith: 'success' },
+    timeLimitMs: HOUR,
     cli: { flag: 'query-requisites' },
   },
   collectGarbage: {
@@ -201,6 +228,7 @@ export const operations = {
     params: [profile],
     result: 'none',
     dbus: { method: 'lock', signature: 's', endsWith: 'finish' },
+    timeLimitMs: HOUR,
     cli: { flag: 'lock' },
   },
   unlock: {
@@ -208,6 +236,7 @@ export const operations = {
     params: [profile],
     result: 'none',
     dbus: { method: 'unlock', signature: 's', endsWith: 'finish' },
+    timeLimitMs: HOUR,
     cli: { flag: 'unlock' },
   },
   queryAllSnapshots: {
@@ -215,6 +244,7 @@ export const operations = {
     params: [container, component],
     result: 'strings',
     dbus: { method: 'query_all_snapshots', signature: 'ss', endsWith: 'success' },
+    timeLimitMs: HOUR,
     cli: { flag: 'query-all-snapshots' },
   },
   queryLatestSnapshot: {
@@ -222,6 +252,7 @@ export const operations = {
     params: [container, component],
     result: 'strings',
     dbus: { method: 'query_latest_snapshot', signature: 'ss', endsWith: 'success' },
+    timeLimitMs: HOUR,
     cli: { flag: 'query-latest-snapshot' },
   },
   printMissingSnapshots: {
@@ -229,6 +260,7 @@ export const operations = {
     params: [{ name: 'component', kind: 'strings', cli: paths, check: 'relativePaths' }],
     result: 'strings',
     dbus: { method: 'print_missing_snapshots', signature: 'as', endsWith: 'success' },
+    timeLimitMs: HOUR,
     cli: { flag: 'print-missing-snapshots' },
   },
   importSnapshots: {
@@ -241,24 +273,28 @@ export const operations = {
   importLocalSnapshots: {
     summary: 'Uploads a snapshot directory tree and imports it into the snapshot store',
     params: [
-      container,
-      component,
+      // Names, as in importSnapshots, whose job this runs: they become paths on the target.
+      { ...container, check: 'name' },
+      { ...component, check: 'name' },
       { name: 'snapshot', kind: 'string', cli: path },
       { name: 'content', kind: 'files', cli: { from: 'localFiles' } },
       { name: 'path', kind: 'strings' },
     ],
     result: 'none',
+    via: 'importSnapshots',
     cli: { flag: 'import-snapshots', transfer: 'localfile' },
   },
   exportRemoteSnapshotPaths: {
     summary: 'Answers the relative paths of the files in a snapshot of the snapshot store',
     params: [{ name: 'snapshot', kind: 'string', cli: path }],
     result: 'strings',
+    via: 'resolveSnapshots',
   },
   exportRemoteSnapshots: {
     summary: 'Downloads the files of a snapshot of the snapshot store',
     params: [{ name: 'snapshot', kind: 'string', cli: path }],
     result: 'files',
+    via: 'resolveSnapshots',
     cli: { flag: 'export-snapshots' },
   },
   resolveSnapshots: {
@@ -266,6 +302,7 @@ export const operations = {
     params: [{ name: 'snapshots', kind: 'strings', cli: paths, check: 'relativePaths' }],
     result: 'strings',
     dbus: { method: 'resolve_snapshots', signature: 'as', endsWith: 'success' },
+    timeLimitMs: HOUR,
     cli: { flag: 'resolve-snapshots' },
   },
   cleanSnapshots: {
@@ -279,12 +316,28 @@ export const operations = {
     summary: 'Answers a Nix expression of the Dysnomia container configuration of the target',
     params: [],
     result: 'fileText',
-    dbus: { method: 'capture_config', signature: '', endsWith: 'success' },
+    dbus: { method: 'capture_config', signature: '', endsWith: 'success', silentOnFailure: true },
+    timeLimitMs: 10 * MINUTE,
     cli: { flag: 'capture-config' },
   },
 } as const satisfies Record<string, Operation>;
 
 export type OperationName = keyof typeof operations;
+
+/** A part's value by its kind; `F` is how a file is held (a received file, a file to send). */
+export interface PartValues<F> {
+  string: string;
+  strings: readonly string[];
+  boolean: boolean;
+  int: number;
+  file: F;
+  files: readonly F[];
+}
+
+/** An operation's arguments by part name, typed from the table: a misspelt part does not compile. */
+export type ArgumentsOf<N extends OperationName, F = never> = {
+  readonly [P in (typeof operations)[N]['params'][number] as P['name']]: PartValues<F>[P['kind']];
+};
 
 export const operationNames = Object.keys(operations) as OperationName[];
 
@@ -296,6 +349,23 @@ export function getOperation(name: OperationName): Operation {
 export function isRelayed(name: OperationName): boolean {
   return getOperation(name).dbus !== undefined;
 }
+
+/** The operations that move file contents: not one D-Bus job, but the job of their `via` around a transfer. */
+export type TransferOperationName = { [K in OperationName]: (typeof operations)[K] extends { readonly via: string } ? K : never }[OperationName];
+
+export function isTransferOperation(name: string | undefined): name is TransferOperationName {
+  return name !== undefined && Object.hasOwn(operations, name) && getOperation(name as OperationName).via !== undefined;
+}
+
+/** How long the gateway waits for an operation's job unless --job-timeout says otherwise. */
+export function defaultTimeLimitMs(name: OperationName): number {
+  return getOperation(name).timeLimitMs ?? DEFAULT_TIME_LIMIT_MS;
+}
+
+// Every `via` names an operation of the table, and every transfer names one.
+type ViaNames = { [K in OperationName]: (typeof operations)[K] extends { readonly via: infer V } ? V : never }[OperationName];
+const viaNamesAnOperation: [ViaNames] extends [OperationName] ? true : never = true;
+void viaNamesAnOperation;
 
 export const SERVICE_NAME = 'DisnixWebService';
 export const TARGET_NAMESPACE = 'http://service.disnix.nixos.org';

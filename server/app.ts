@@ -1,26 +1,21 @@
 import express, { type ErrorRequestHandler, type Express, type Request } from 'express';
-import * as soap from 'soap';
+import { faultEnvelope } from '../protocol/codec/soap-envelope';
+import { soapCallRoute } from './call/soap-call';
 import type { GatewayConfig } from './config/config';
 import type { JobRelay } from './dbus/job-relay';
-import { GatewayError } from './errors';
+import { faultFor } from './errors';
 import { continueOnceAdmitted, exemptAddresses } from './http/admission';
 import { createBasicAuth } from './http/basic-auth';
 import { callerWentAway } from './http/caller-gone';
-import { publicUrl } from './http/public-url';
-import { trustFunction } from './http/trusted-proxies';
 import { type Readiness, healthProbes } from './http/health';
+import { publicUrl } from './http/public-url';
 import { requestId } from './http/request-id';
+import { trustFunction } from './http/trusted-proxies';
+import { readWsdl, wsdlForAddress } from './http/wsdl-document';
 import type { JobsPage } from './jobs-page/jobs-page';
 import type { Logger } from './logger';
 import type { GatewayMetrics } from './metrics/gateway-metrics';
 import { METRICS_PATH, metricsHandler } from './metrics/metrics-endpoint';
-import { type CheckedEnvelope, checkEnvelope } from './soap/envelope-check';
-import { faultEnvelope, faultFor } from './soap/soap-faults';
-import { answerReadCall, isReadCall } from './soap/checked-call';
-import { createSoapService } from './soap/soap-service';
-import { readWsdl, wsdlForAddress } from './soap/wsdl-document';
-import { holdShutdownFor } from './shutdown';
-import { createStreamedCallHandler, createStreamedCallRouting, isStreamedCall } from './transfer/streamed-call-routing';
 
 export interface AppDeps {
   readonly config: GatewayConfig;
@@ -32,8 +27,13 @@ export interface AppDeps {
   readonly jobsPage?: JobsPage;
 }
 
-/** The Express application: request ids, probes, auth, metrics, the WSDL, the request checks, and the SOAP service. */
-export async function createApp({ config, bus, relay, metrics, logger, jobsPage }: AppDeps): Promise<Express> {
+/**
+ * The Express application: request ids, probes, auth, the SOAP calls, then the GETs (jobs page,
+ * metrics, the WSDL). The gateway reads SOAP itself (server/call/): one streaming parse of every
+ * request form, with files going to disk as they arrive and strict refusal of what no Disnix call
+ * holds; the WSDL stays the contract, and other SOAP stacks are tested against it.
+ */
+export function createApp({ config, bus, relay, metrics, logger, jobsPage }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   // X-Forwarded-* count only from the proxies of --trust-proxy: req.ip, the WSDL's address.
@@ -45,33 +45,7 @@ export async function createApp({ config, bus, relay, metrics, logger, jobsPage 
   if (auth) app.use(config.noAuthFrom ? exemptAddresses(config.noAuthFrom, auth) : auth);
   app.use(continueOnceAdmitted);
 
-  const callDeps = { calls: jobsPage?.history, relay, jobTimeouts: config.jobTimeouts, logger, metrics };
-  const streamedCall = createStreamedCallHandler({ ...callDeps, config });
-  // One route for both readers: a SOAP call walks the app's layers once.
-  app.post(
-    config.servicePath,
-    createStreamedCallRouting(streamedCall),
-    express.text({ type: () => true, limit: config.maxBodyBytes }),
-    (req, res, next) => {
-      const contentType = req.get('content-type') ?? '';
-      if (!/^(text\/xml|application\/soap\+xml)\b/i.test(contentType)) {
-        sendFault(res, 415, new GatewayError('GW_ERR_BAD_REQUEST', `a SOAP 1.1 request has Content-Type text/xml, not "${contentType || 'none'}"`));
-        return;
-      }
-      const body = typeof req.body === 'string' ? req.body : '';
-      let call: CheckedEnvelope;
-      try {
-        call = checkEnvelope(body);
-      } catch (error) {
-        sendFault(res, 400, error);
-        return;
-      }
-      // A small request of the streaming path's kind, read here whole: it goes there with its body.
-      if (isStreamedCall(call)) streamedCall(req, res, next, Buffer.from(body));
-      else if (isReadCall(call)) holdShutdownFor(answerReadCall(call, req, res, callDeps).catch(next));
-      else next();
-    },
-  );
+  app.post(config.servicePath, soapCallRoute({ calls: jobsPage?.history, relay, jobTimeouts: config.jobTimeouts, maxBodyBytes: config.maxBodyBytes, uploadDir: config.uploadDir, logger, metrics }));
 
   // GETs only, after the SOAP route, so that calls need not walk them: the jobs page (its
   // routes are all GETs), the metrics and the WSDL.
@@ -87,19 +61,6 @@ export async function createApp({ config, bus, relay, metrics, logger, jobsPage 
     res.type('application/xml').send(wsdlForAddress(wsdl, callerUrl(req)));
   });
 
-  await new Promise<void>((resolve, reject) => {
-    soap.listen(app, {
-      path: config.servicePath,
-      services: createSoapService(callDeps),
-      xml: wsdl,
-      suppressStack: true,
-      preserveWhitespace: true,
-      enableChunkedEncoding: false,
-      callback: (error: unknown) => (error ? reject(error) : resolve()),
-    } as soap.IServerOptions);
-  });
-
-  // Registered after the `soap` package has added its route, which it does asynchronously.
   app.use((req, res) => {
     res.status(404).type('text/plain').send(`Nothing here; the DisnixWebService endpoint is ${config.servicePath}\n`);
   });
@@ -108,20 +69,13 @@ export async function createApp({ config, bus, relay, metrics, logger, jobsPage 
       logger.info('the caller went away before its request was read', { path: req.path, client: req.ip });
       return;
     }
-    const status = typeof error?.status === 'number' ? error.status : 500;
-    if (status === 413) {
-      sendFault(res, 413, new GatewayError('GW_ERR_BAD_REQUEST', `the request is larger than the ${config.maxBodyBytes} bytes accepted (--max-body-size)`));
-      return;
-    }
-    if (status >= 500) logger.error('request failed', { path: req.path, error: String(error?.stack ?? error) });
-    sendFault(res, status, status < 500 ? new GatewayError('GW_ERR_BAD_REQUEST', `the request cannot be read: ${error?.message ?? error}`) : error);
+    logger.error('request failed', { path: req.path, error: String(error?.stack ?? error) });
+    const fault = faultFor(error);
+    if (res.headersSent) res.destroy();
+    else res.status(fault.status).type('text/xml; charset=utf-8').send(faultEnvelope(fault.faultcode, fault.faultstring));
   };
   app.use(onError);
   return app;
-}
-
-function sendFault(res: express.Response, status: number, error: unknown): void {
-  res.status(status).type('text/xml; charset=utf-8').send(faultEnvelope(faultFor(error).Fault));
 }
 
 /** The URL this caller used for the endpoint, as far as this server can tell. */

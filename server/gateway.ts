@@ -28,7 +28,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   const relay = new JobRelay(bus, logger);
   const metrics = createGatewayMetrics({ relay, bus });
   const jobsPage = createJobsPage({ servicePath: config.servicePath, historySize: config.jobHistory, bus });
-  const app = await createApp({ jobsPage, config, bus, relay, metrics, logger });
+  const app = createApp({ jobsPage, config, bus, relay, metrics, logger });
 
   // Not a start-up condition: the daemon or the bus may come later, and each call connects.
   void bus.isDaemonReady().then((ready) => {

@@ -3,7 +3,8 @@ import { formatDuration } from './config/durations';
 import type { JobRelay } from './dbus/job-relay';
 import { GatewayError } from './errors';
 import type { Logger } from './logger';
-import { faultEnvelope, faultFor } from './soap/soap-faults';
+import { faultEnvelope } from '../protocol/codec/soap-envelope';
+import { faultFor } from './errors';
 
 /** How long answers (Faults included) may take to reach the callers once every job has ended. */
 const FLUSH_MS = 2_000;
@@ -79,9 +80,9 @@ export async function drainGateway({ server, relay, requests, graceMs, logger }:
  */
 function refuseNewRequests(server: Server, requests: RequestTracker): void {
   const refuse = (_req: IncomingMessage, res: ServerResponse) => {
-    const fault = faultFor(new GatewayError('GW_ERR_SHUTTING_DOWN', 'the gateway is shutting down and takes no new calls; try again when it is back')).Fault;
-    res.writeHead(503, { 'Content-Type': 'text/xml; charset=utf-8', Connection: 'close' });
-    res.end(faultEnvelope(fault));
+    const fault = faultFor(new GatewayError('GW_ERR_SHUTTING_DOWN', 'the gateway is shutting down and takes no new calls; try again when it is back'));
+    res.writeHead(fault.status, { 'Content-Type': 'text/xml; charset=utf-8', Connection: 'close' });
+    res.end(faultEnvelope(fault.faultcode, fault.faultstring));
   };
   server.removeAllListeners('request');
   server.on('request', requests.listener);

@@ -1,47 +1,30 @@
-import { getOperation, TARGET_NAMESPACE, type OperationName } from '../protocol/operations';
+import { type OperationName, getOperation } from '../protocol/operations';
+import { XmlTextError, escapeXml as escapeXmlText, requestSegments } from '../protocol/codec/soap-envelope';
 import type { PartValue } from './cli';
 import { ClientError } from './errors';
 
-const SOAP_ENVELOPE_NAMESPACE = 'http://schemas.xmlsoap.org/soap/envelope/';
-
 /**
- * Builds the document/literal SOAP 1.1 request of an operation: its wrapper element holds one
- * namespace-qualified element per part, in table order; a list is repeated elements (none
- * for an empty list). Parts that carry file contents are not text and are refused here.
+ * The document/literal request of an operation whose parts are all text (protocol's request
+ * writer); parts that carry file contents need a transfer and are refused here.
  */
 export function buildEnvelope(operation: OperationName, values: Readonly<Record<string, PartValue>>): string {
-  let parts = '';
   for (const part of getOperation(operation).params) {
-    const value = values[part.name];
-    if (value === undefined) throw new Error(`no value for part ${part.name} of ${operation}`);
-    if (part.kind === 'file' || part.kind === 'files') {
-      throw new Error(`part ${part.name} of ${operation} holds file contents, which need a transfer`);
-    }
-    for (const item of Array.isArray(value) ? value : [value]) {
-      parts += `<ns:${part.name}>${escapeXml(String(item))}</ns:${part.name}>`;
-    }
+    if (part.kind === 'file' || part.kind === 'files') throw new Error(`part ${part.name} of ${operation} holds file contents, which need a transfer`);
   }
-  return (
-    `<soapenv:Envelope xmlns:soapenv="${SOAP_ENVELOPE_NAMESPACE}"><soapenv:Body>` +
-    `<ns:${operation} xmlns:ns="${TARGET_NAMESPACE}">${parts}</ns:${operation}>` +
-    `</soapenv:Body></soapenv:Envelope>`
-  );
+  return clientText(() => requestSegments(operation, values).join(''));
 }
 
-const escapes: Readonly<Record<string, string>> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&apos;',
-  // A literal carriage return would be read back as a line feed.
-  '\r': '&#13;',
-};
-
-/** Escapes text for element content; XML 1.0 cannot carry other control characters at all. */
+/** Escapes text for element content; a value XML cannot carry is the user's to fix, not a crash. */
 export function escapeXml(text: string): string {
-  if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/.test(text)) {
-    throw new ClientError(`cannot send ${JSON.stringify(text)}: XML cannot carry its control characters`);
+  return clientText(() => escapeXmlText(text));
+}
+
+/** Runs a writer of the request, turning values XML cannot carry into a message for the user. */
+export function clientText<T>(write: () => T): T {
+  try {
+    return write();
+  } catch (error) {
+    if (error instanceof XmlTextError) throw new ClientError(error.message);
+    throw error;
   }
-  return text.replace(/[&<>"'\r]/g, (character) => escapes[character]);
 }

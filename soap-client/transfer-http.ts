@@ -7,7 +7,8 @@ import { SoapReadError } from '../protocol/codec/soap-stream-reader';
 import { Base64Error } from '../protocol/codec/base64-stream';
 import { ClientError, faultError, httpError, networkError, notSoapError } from './errors';
 import { type Progress, createProgress } from './progress';
-import { type TransferValue, transferRequestSegments } from './transfer-envelope';
+import { type RequestValue, requestSegments } from '../protocol/codec/soap-envelope';
+import { clientText } from './envelope';
 
 /** What every transfer command needs to reach the gateway. */
 export interface TransferTarget {
@@ -23,7 +24,7 @@ export interface TransferTarget {
 export interface TransferCall extends TransferTarget {
   readonly operation: OperationName;
   /** The operation's parts, files among them. */
-  readonly values: Readonly<Record<string, TransferValue>>;
+  readonly values: Readonly<Record<string, RequestValue>>;
   /** MTOM for uploads (files as binary parts); inline for requests without files. */
   readonly form: WireForm;
   /** Whether the answer carries files (`return` elements of base64Binary). */
@@ -41,7 +42,7 @@ const MAX_ANSWER_MARKUP = 64 * 1024 * 1024;
 
 export async function callTransfer(call: TransferCall): Promise<ReceivedMessage> {
   const { url } = call;
-  const message = encodeMessage(transferRequestSegments(call.operation, call.values), call.form);
+  const message = encodeMessage(clientText(() => requestSegments(call.operation, call.values)), call.form);
   const transport = url.protocol === 'https:' ? await import('node:https') : await import('node:http');
   const headers: Record<string, string | number> = {
     'Content-Type': message.contentType,
@@ -88,6 +89,7 @@ async function receive(call: TransferCall, response: IncomingMessage): Promise<R
       response,
       { contentType: response.headers['content-type'], contentEncoding: response.headers['content-encoding'] },
       {
+        noun: 'the answer',
         acceptBody: (local) => (local === expected ? undefined : `the SOAP Body holds <${local}>, not ${expected}`),
         partName: (local) => local,
         isBinary: (part) => call.answersFiles && part === 'return',

@@ -22,7 +22,7 @@ export interface ReceivedFile {
 }
 
 export type ReceivedItem =
-  | { readonly kind: 'text'; readonly name: string; readonly text: string; readonly nil: boolean }
+  | { readonly kind: 'text'; readonly name: string; readonly text: string; readonly nil: boolean; readonly structured?: boolean }
   | { readonly kind: 'file'; readonly name: string; readonly file: ReceivedFile };
 
 export interface ReceivedMessage {

@@ -1,23 +1,72 @@
 import { SaxesParser, type SaxesTagNS } from 'saxes';
 import { BinaryPart, type InlineSink } from './binary-part';
 import { contentIdOfHref } from './media-type';
-import { SOAP11_NS, type SoapItem, SoapReadError, type SoapStreamReaderOptions } from './soap-reader-options';
 
-export { SOAP11_NS, SoapReadError, type InlineSink, type SoapItem, type SoapStreamReaderOptions };
+export type { InlineSink };
 
 /**
- * Reads a SOAP envelope that may carry file contents, as it streams in: requests of the
- * gateway's transfer operations and the client's download responses alike.
+ * Reads a SOAP envelope that may carry file contents, as it streams in: every request of the
+ * gateway and the client's download responses alike.
  *
  * The markup goes through saxes, fed one tag at a time (each piece ends at a `>`). When a tag
  * opens an element that carries base64Binary, what follows up to the next `<` is file content:
  * it bypasses the XML parser, is decoded piece by piece and written to a sink, so inline content
  * of any size costs neither memory (saxes would hold a whole text node) nor a character-by-
  * character scan. An `xop:Include` in such an element instead names an MTOM part.
+ *
+ * It refuses, for good and at once, what no SOAP call of this service holds: DTDs (so no entity
+ * is ever expanded or fetched), processing instructions, SOAP 1.2 where a SOAP 1.1 message is
+ * expected, elements nested deeper than MAX_DEPTH, and markup beyond the caller's limit.
  */
+export const SOAP11_NS = 'http://schemas.xmlsoap.org/soap/envelope/';
 const SOAP12_NS = 'http://www.w3.org/2003/05/soap-envelope';
 const XOP_NS = 'http://www.w3.org/2004/08/xop/include';
 const XSI_NS = 'http://www.w3.org/2001/XMLSchema-instance';
+/**
+ * Disnix envelopes nest 5 deep and headers a few more. saxes resolves each unprefixed name by
+ * walking the open tags, so deeply nested input costs quadratic time (32,000 open tags, 96 KB,
+ * took 30 s): reading stops at this depth.
+ */
+export const MAX_DEPTH = 32;
+
+/**
+ * A child of the Body's element: text (`structured` when it held elements, which no part of a
+ * Disnix call does: the caller's checks name the part), or file content inline or by reference.
+ */
+export type SoapItem<S> =
+  | { readonly kind: 'text'; readonly name: string; readonly text: string; readonly nil: boolean; readonly structured?: boolean }
+  | { readonly kind: 'include'; readonly name: string; readonly contentId: string }
+  | { readonly kind: 'inline'; readonly name: string; readonly sink: S };
+
+export interface SoapStreamReaderOptions<S extends InlineSink> {
+  /** What the message is, for the reader's own refusals: "the request has a DTD". */
+  readonly noun: string;
+  /** Checks the element in the Body; answers why it is refused, or undefined. */
+  acceptBody(local: string, uri: string): string | undefined;
+  /**
+   * The part a child of that element stands for (e.g. `arg0` of the Java client -> `closure`);
+   * asked once per child, in document order, told whether the child is xsi:nil.
+   */
+  partName(local: string, nil: boolean): string;
+  isBinary(part: string): boolean;
+  /** A new sink for inline content of a binary part. */
+  openInline(part: string): S;
+  /** How much markup and text, file contents excepted, a message may have. */
+  readonly maxMarkupChars: number;
+  /** Whether a SOAP Fault in the Body is an answer (responses) rather than an error. */
+  readonly acceptFault: boolean;
+}
+
+/** Why a message was refused; `tooLarge` when its markup went beyond `maxMarkupChars`. */
+export class SoapReadError extends Error {
+  override readonly name = 'SoapReadError';
+  constructor(
+    message: string,
+    readonly reason: 'refused' | 'tooLarge' = 'refused',
+  ) {
+    super(message);
+  }
+}
 
 type Frame = 'envelope' | 'header' | 'body' | 'operation' | 'text' | 'binary' | 'include' | 'fault' | 'faultField' | 'ignored';
 
@@ -31,9 +80,10 @@ export class SoapStreamReader<S extends InlineSink> {
   readonly #pending: Promise<unknown>[] = [];
   readonly #opened = new Set<S>();
   #binary: BinaryPart<S> | undefined;
-  #text: { part: string; value: string; nil: boolean; field?: 'faultcode' | 'faultstring' } | undefined;
+  #text: { part: string; value: string; nil: boolean; structured?: boolean; field?: 'faultcode' | 'faultstring' } | undefined;
   #markupChars = 0;
   #problem: string | undefined;
+  #tooLarge = false;
   /** The last piece fed to the parser ended inside a tag (no `>` yet): what follows is markup. */
   #inTag = false;
 
@@ -43,7 +93,11 @@ export class SoapStreamReader<S extends InlineSink> {
     this.#parser.on('closetag', () => this.#close());
     this.#parser.on('text', (text) => this.#onText(text));
     this.#parser.on('cdata', (text) => this.#onText(text));
-    this.#parser.on('doctype', () => this.#refuse('the message has a DTD; DTDs and entity declarations are not accepted'));
+    const { noun } = options;
+    this.#parser.on('doctype', () => this.#refuse(`${noun} has a DTD; DTDs and entity declarations are not accepted`));
+    this.#parser.on('processinginstruction', (pi) => {
+      if (pi.target.toLowerCase() !== 'xml') this.#refuse(`${noun} holds a processing instruction, which is not accepted`);
+    });
   }
 
   /** Feeds the next piece of the message; resolves once its file content is written. */
@@ -60,8 +114,9 @@ export class SoapStreamReader<S extends InlineSink> {
       const gt = text.indexOf('>', pos);
       const end = gt < 0 ? text.length : gt + 1;
       this.#markupChars += end - pos;
-      if (this.#markupChars > this.#options.maxMarkupChars) {
-        this.#refuse(`the SOAP message, file contents excepted, is larger than the ${this.#options.maxMarkupChars} bytes accepted`);
+      if (this.#markupChars > this.#options.maxMarkupChars && this.#problem === undefined) {
+        this.#tooLarge = true;
+        this.#refuse(`${this.#options.noun}, file contents excepted, is larger than the ${this.#options.maxMarkupChars} bytes accepted`);
       }
       this.#feed(text.slice(pos, end));
       this.#inTag = gt < 0;
@@ -76,14 +131,14 @@ export class SoapStreamReader<S extends InlineSink> {
       try {
         this.#parser.close();
       } catch (error) {
-        this.#refuse(`the SOAP message is not well-formed XML: ${firstLine(error)}`);
+        this.#refuse(`${this.#options.noun} is not well-formed XML: ${firstLine(error)}`);
       }
     }
     await this.#settle();
     if (this.#problem === undefined && this.bodyElement === undefined && this.fault === undefined) {
       this.#refuse('the SOAP Body holds no element');
     }
-    if (this.#problem !== undefined) throw new SoapReadError(this.#problem);
+    this.#throwIfRefused();
   }
 
   /** Closes every file opened for inline content, as the message failed. */
@@ -92,18 +147,22 @@ export class SoapStreamReader<S extends InlineSink> {
   }
 
   #feed(piece: string): void {
-    if (this.#problem !== undefined) throw new SoapReadError(this.#problem);
+    this.#throwIfRefused();
     try {
       this.#parser.write(piece);
     } catch (error) {
-      this.#refuse(`the SOAP message is not well-formed XML: ${firstLine(error)}`);
+      if (!(error instanceof StopReading)) this.#refuse(`${this.#options.noun} is not well-formed XML: ${firstLine(error)}`);
     }
-    if (this.#problem !== undefined) throw new SoapReadError(this.#problem);
+    this.#throwIfRefused();
   }
 
   async #settle(): Promise<void> {
     while (this.#pending.length > 0) await this.#pending.shift();
-    if (this.#problem !== undefined) throw new SoapReadError(this.#problem);
+    this.#throwIfRefused();
+  }
+
+  #throwIfRefused(): void {
+    if (this.#problem !== undefined) throw new SoapReadError(this.#problem, this.#tooLarge ? 'tooLarge' : 'refused');
   }
 
   #inBinaryContent(): boolean {
@@ -131,9 +190,13 @@ export class SoapStreamReader<S extends InlineSink> {
   #open(tag: SaxesTagNS): void {
     const parent = this.#stack[this.#stack.length - 1];
     const depth = this.#stack.length + 1;
+    if (depth > MAX_DEPTH) {
+      this.#refuse(`${this.#options.noun} nests elements more than ${MAX_DEPTH} deep, which no SOAP call of this service does`);
+      throw new StopReading();
+    }
     let frame: Frame = 'ignored';
     if (depth === 1) {
-      if (tag.local !== 'Envelope' || (tag.uri !== SOAP11_NS && tag.uri !== SOAP12_NS)) this.#refuse(`the message is not a SOAP envelope (its root element is <${tag.name}>)`);
+      if (tag.local !== 'Envelope' || (tag.uri !== SOAP11_NS && tag.uri !== SOAP12_NS)) this.#refuse(`${this.#options.noun} is not a SOAP envelope (its root element is <${tag.name}>)`);
       else if (tag.uri === SOAP12_NS && !this.#options.acceptFault) this.#refuse('SOAP 1.2 is not served here; send a SOAP 1.1 envelope (see the WSDL)');
       frame = 'envelope';
     } else if (parent === 'envelope') {
@@ -153,7 +216,9 @@ export class SoapStreamReader<S extends InlineSink> {
       frame = this.#openFaultField(tag.local);
     } else if (parent === 'faultField' && (tag.local === 'Text' || tag.local === 'Value') && this.#text?.value.trim() === '') {
       frame = 'faultField';
-    } else if (parent === 'binary' || parent === 'text') {
+    } else if (parent === 'text') {
+      this.#text!.structured = true;
+    } else if (parent === 'binary') {
       this.#refuse(`unexpected element <${tag.name}> in a part of ${this.bodyElement}`);
     }
     this.#stack.push(frame);
@@ -203,8 +268,8 @@ export class SoapStreamReader<S extends InlineSink> {
   #close(): void {
     const frame = this.#stack.pop();
     if (frame === 'text') {
-      const { part, value, nil } = this.#text!;
-      this.items.push({ kind: 'text', name: part, text: value, nil });
+      const { part, value, nil, structured } = this.#text!;
+      this.items.push(structured ? { kind: 'text', name: part, text: value, nil, structured } : { kind: 'text', name: part, text: value, nil });
       this.#text = undefined;
     } else if (frame === 'faultField' && this.#stack[this.#stack.length - 1] === 'fault') {
       const { field, value } = this.#text!;
@@ -220,6 +285,9 @@ export class SoapStreamReader<S extends InlineSink> {
     }
   }
 }
+
+/** Thrown from a handler to stop saxes once the message is refused for good. */
+class StopReading extends Error {}
 
 function firstLine(error: unknown): string {
   return String((error as Error)?.message ?? error).split('\n')[0];

@@ -187,9 +187,7 @@ export class JobRelay extends EventEmitter<JobEvents> {
   }
 
   #unanswered(request: JobRequest, jobId: number, what: string, log: string, code: GatewayError['code']): GatewayError {
-    const hint = request.job.method === 'export' || request.job.method === 'capture_config'
-      ? ` (disnix-service sends no signal when ${request.job.method} fails)`
-      : '';
+    const hint = request.job.silentOnFailure ? ` (disnix-service sends no signal when ${request.job.method} fails)` : '';
     const soFar = log.trim() === '' ? 'The job logged nothing.' : `The job's log so far:\n${log}`;
     this.logger.warn(`${request.operation} job ${jobId} ${what}`, { jobId });
     return new GatewayError(code, `${request.operation} job ${jobId} ${what}${hint}. ${soFar}`);

@@ -1,4 +1,5 @@
-import type { RawArguments } from '../operations/operation-arguments';
+/** A call's parts as it was read: the texts of each part (files by their size), whatever they are worth. */
+export type RawArguments = Readonly<Record<string, unknown>> | null | undefined;
 
 /** One SOAP part as the jobs page shows it: the full value (for a title) and a short one. */
 export interface ShownArgument {
@@ -24,13 +25,10 @@ export function shortenPaths(text: string): string {
   return text.replace(STORE_PREFIX, '…-');
 }
 
-/**
- * The arguments of a call as the SOAP stack handed them over (strings, lists of strings or
- * nulls), in the order the caller sent them; the `soap` package's `attributes` are not a part.
- */
+/** The arguments of a call as it was read (strings or lists of strings), in the order the caller sent them. */
 export function showArguments(raw: RawArguments): ShownArgument[] {
   if (raw === null || raw === undefined || typeof raw !== 'object') return [];
-  const parts = Object.entries(raw).filter(([name]) => name !== 'attributes');
+  const parts = Object.entries(raw);
   const shown = parts.slice(0, MAX_PARTS).map(([name, value]) => {
     const full = clip(itemsOf(value));
     return { name, full, short: shortenPaths(full) };

@@ -1,5 +1,5 @@
 import { isGatewayError } from '../errors';
-import type { RawArguments } from '../operations/operation-arguments';
+import type { RawArguments } from './job-arguments';
 import { type ShownArgument, showArguments } from './job-arguments';
 
 /**

@@ -1,45 +1,26 @@
 import { open } from 'node:fs/promises';
+import { returnElement } from '../../protocol/codec/soap-envelope';
+import type { Segment } from '../../protocol/codec/message-writer';
 import { type OperationName, getOperation } from '../../protocol/operations';
-import type { JobTimeouts } from '../config/job-timeouts';
-import type { JobRelay } from '../dbus/job-relay';
+import { type CheckedArguments, jobArguments } from '../call/call-arguments';
 import { GatewayError } from '../errors';
-import { type RawArguments, toJobArguments } from './operation-arguments';
-
-/** What an operation answers: nothing, one string, or a list of strings. */
-export type OperationResult = { readonly kind: 'none' } | { readonly kind: 'string'; readonly value: string } | { readonly kind: 'strings'; readonly values: readonly string[] };
-
-export interface RelayContext {
-  readonly relay: JobRelay;
-  readonly jobTimeouts: JobTimeouts;
-  readonly signal?: AbortSignal;
-  readonly onJobId?: (jobId: number) => void;
-}
+import { type OperationContext, runJob } from './operation-context';
 
 /** A captured configuration is a small Nix expression; anything far larger is not one. */
 const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
 
-/** Runs an operation that is one disnix-service job and shapes its result. */
-export async function relayOperation(name: OperationName, raw: RawArguments, context: RelayContext): Promise<OperationResult> {
-  const operation = getOperation(name);
-  if (!operation.dbus) throw new GatewayError('GW_ERR_BAD_REQUEST', `${name} moves file contents and is not relayed as one job`);
-  const args = toJobArguments(name, operation, raw);
-  const { jobId, results } = await context.relay.run({
-    operation: name,
-    job: operation.dbus,
-    args,
-    timeoutMs: context.jobTimeouts[name],
-    signal: context.signal,
-    onJobId: context.onJobId,
-  });
-  switch (operation.result) {
+/** Runs an operation that is one disnix-service job; answers its result as `return` elements. */
+export async function relayOperation(name: OperationName, args: CheckedArguments, context: OperationContext): Promise<Segment[]> {
+  const { jobId, results } = await runJob(context, name, name, jobArguments(args), true);
+  switch (getOperation(name).result) {
     case 'none':
-      return { kind: 'none' };
+      return [];
     case 'strings':
-      return { kind: 'strings', values: results };
+      return results.map(returnElement);
     case 'string':
-      return { kind: 'string', value: firstResult(name, jobId, results) };
+      return [returnElement(firstResult(name, jobId, results))];
     case 'fileText':
-      return { kind: 'string', value: await readResultFile(name, jobId, firstResult(name, jobId, results)) };
+      return [returnElement(await readResultFile(name, jobId, firstResult(name, jobId, results)))];
     default:
       throw new GatewayError('GW_ERR_RESULT', `${name} answers file contents, which a relayed job cannot`);
   }

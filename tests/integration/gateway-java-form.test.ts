@@ -74,6 +74,13 @@ describe('the Java client form as text/xml', () => {
     expect(answer.faultstring).toBeUndefined();
   });
 
+  test('the document/literal form follows the same xsi:nil rule: a null container or component means any', async () => {
+    const nil = (part: string) => `<ns:${part} xmlns:xsi="${XSI}" xsi:nil="true"/>`;
+    const answer = await callRaw(env.url, 'queryAllSnapshots', nil('container') + nil('component'), { username: env.username, password: env.password });
+    expect(answer.status).toBe(200);
+    expect(answer.faultstring).toBeUndefined();
+  });
+
   test('a null where a name is needed is refused with a clear Fault', async () => {
     const answer = await post('lock', `<item0 xmlns:xsi="${XSI}" xsi:nil="true" xmlns=""/>`);
     expect(answer.status).toBe(500);

@@ -14,7 +14,10 @@ import { readMessage, type ReceivedMessage } from '../../../../protocol/codec/me
 import { encodeMessage } from '../../../../protocol/codec/message-writer';
 import { MultipartReader } from '../../../../protocol/codec/multipart-reader';
 import { pathSetProblem, relativePathProblem } from '../../../../protocol/snapshot-paths';
-import { requestReaderOptions } from '../../../../server/transfer/transfer-request';
+import { recognisedParts } from '../../../../server/call/read-request';
+
+/** The gateway's recognition of request parts, with a markup limit and a place for files. */
+const requestReaderOptions = (maxMarkupChars: number, newFilePath: () => string) => ({ ...recognisedParts().readerOptions, maxMarkupChars, newFilePath });
 import { inlineRequest, mtomRequest } from '../../../../testing/transfer-wire';
 
 function slices(data: Buffer, size: number): Buffer[] {

@@ -69,7 +69,7 @@ describe('arguments as the page shows them', () => {
     expect(shortenPaths(`${drv}/bin/hello`)).toBe('…-hello-2.12/bin/hello');
     expect(shortenPaths(`/tmp/demo/store/${HASH}-x.drv`)).toBe('…-x.drv');
     expect(shortenPaths('/var/lib/not-a-store-path')).toBe('/var/lib/not-a-store-path');
-    expect(showArguments({ derivation: drv, container: 'process', arguments: ['a=1', 'b=2'], attributes: { x: 1 } })).toEqual([
+    expect(showArguments({ derivation: drv, container: 'process', arguments: ['a=1', 'b=2'] })).toEqual([
       { name: 'derivation', full: drv, short: '…-hello-2.12' },
       { name: 'container', full: 'process', short: 'process' },
       { name: 'arguments', full: 'a=1\nb=2', short: 'a=1\nb=2' },

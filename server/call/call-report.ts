@@ -1,12 +1,11 @@
 import type { Request, Response } from 'express';
-import { isGatewayError } from '../errors';
+import { errorCodeOf, isGatewayError } from '../errors';
 import type { Logger } from '../logger';
 import type { GatewayMetrics } from '../metrics/gateway-metrics';
 
 /**
- * What every call path (answers from the envelope check, the `soap` package's handlers, the
- * streaming path) does around a call: notice the caller leaving, time the call, and report its
- * end in one log line and the metrics.
+ * What the call path does around every call: notice the caller leaving, time the call, and
+ * report its end in one log line and the metrics.
  */
 export interface CallWatch {
   /** Aborted when the caller goes away before its answer was sent. */
@@ -40,7 +39,7 @@ export interface CallReportDeps {
  * metrics; `error` undefined means success. Metrics only for a call whose operation is known.
  */
 export function reportCall(deps: CallReportDeps, operation: string | undefined, durationMs: number, meta: Record<string, unknown>, error?: unknown): void {
-  const outcome = error === undefined ? 'success' : isGatewayError(error) ? error.code : 'GW_ERR_INTERNAL';
+  const outcome = error === undefined ? 'success' : errorCodeOf(error);
   const line = { ...meta, durationMs, outcome };
   // Done once the answer is on its way, not before: formatting and writing a line through
   // winston (about 20 us) and a histogram's labelled update (another 20) are on no caller's

@@ -1,14 +1,14 @@
 import { mkdir, realpath, rename, stat } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
-import { getOperation, operations } from '../../protocol/operations';
-import { GatewayError } from '../errors';
-import { toJobArguments } from '../operations/operation-arguments';
+import type { ReceivedFile } from '../../protocol/codec/message-reader';
 import type { Segment } from '../../protocol/codec/message-writer';
-import { returnElement } from './soap-reply';
-import { fileNameProblem, pathSetProblem, relativePathProblem } from '../../protocol/snapshot-paths';
+import { returnElement, returnFile } from '../../protocol/codec/soap-envelope';
+import type { ArgumentsOf, TransferOperationName } from '../../protocol/operations';
 import { SnapshotTreeError, isInside, listSnapshotFiles, type SnapshotFile } from '../../protocol/snapshot-files';
-import { type TransferContext, runJob } from './transfer-jobs';
-import { type TransferOperationName, type TransferRequest, badRequest } from './transfer-request';
+import { fileNameProblem, pathSetProblem, relativePathProblem } from '../../protocol/snapshot-paths';
+import { badRequest } from '../call/call-arguments';
+import { GatewayError } from '../errors';
+import { type OperationContext, runJob } from './operation-context';
 
 /**
  * Snapshots both ways. Upload: every file lands at its checked relative path under a directory
@@ -16,15 +16,12 @@ import { type TransferOperationName, type TransferRequest, badRequest } from './
  * snapshot takes its name). Download: only snapshots inside the target's snapshot store, as
  * resolve_snapshots places it, are served; see resolveSnapshotDir.
  */
-export async function importLocalSnapshots(request: TransferRequest, context: TransferContext): Promise<Segment[]> {
-  const container = request.string('container');
-  const component = request.string('component');
-  // The same rules as importSnapshots: container and component are names (used in paths).
-  toJobArguments('importLocalSnapshots', getOperation('importSnapshots'), { container, component, snapshots: [] });
-  const { snapshot, paths } = uploadedPaths(request);
+export async function importLocalSnapshots(args: ArgumentsOf<'importLocalSnapshots', ReceivedFile>, context: OperationContext): Promise<Segment[]> {
+  const { container, component } = args;
+  const { snapshot, paths } = uploadedPaths(args, context.form);
   const nameProblem = fileNameProblem(snapshot);
   if (nameProblem) throw badRequest(`importLocalSnapshots: the snapshot name ${nameProblem}: ${JSON.stringify(snapshot.slice(0, 80))}`);
-  const files = request.files('content');
+  const files = args.content;
   if (files.length !== paths.length) {
     throw badRequest(`importLocalSnapshots: ${files.length} file contents but ${paths.length} paths; each content needs its path`);
   }
@@ -44,14 +41,14 @@ export async function importLocalSnapshots(request: TransferRequest, context: Tr
     await mkdir(dirname(target), { recursive: true });
     await rename(files[index].path, target);
   }
-  await runJob(context, 'importLocalSnapshots', operations.importSnapshots.dbus, [container, component, [tree]], false);
+  await runJob(context, 'importLocalSnapshots', 'importSnapshots', [container, component, [tree]], false);
   return [];
 }
 
-export async function exportRemoteSnapshotPaths(request: TransferRequest, context: TransferContext): Promise<Segment[]> {
-  const files = await snapshotFiles(request, context);
+export async function exportRemoteSnapshotPaths(args: ArgumentsOf<'exportRemoteSnapshotPaths'>, context: OperationContext): Promise<Segment[]> {
+  const files = await snapshotFiles('exportRemoteSnapshotPaths', args.snapshot, context);
   // The Java client strips the snapshot it asked for off the front of each path.
-  const prefix = request.positional ? `${withoutTrailingSlashes(request.string('snapshot'))}/` : '';
+  const prefix = context.form === 'positional' ? `${withoutTrailingSlashes(args.snapshot)}/` : '';
   return files.map((file) => returnElement(prefix + file.relative));
 }
 
@@ -60,27 +57,26 @@ export async function exportRemoteSnapshotPaths(request: TransferRequest, contex
  * directory's path on the coordinator and each file's full path there; the original service
  * took the directory's last segment as the name and cut that path off the front of each file's.
  */
-function uploadedPaths(request: TransferRequest): { snapshot: string; paths: string[] } {
-  const snapshot = request.string('snapshot');
-  const paths = request.strings('path');
-  if (!request.positional) return { snapshot, paths };
+function uploadedPaths(args: ArgumentsOf<'importLocalSnapshots', ReceivedFile>, form: OperationContext['form']): { snapshot: string; paths: readonly string[] } {
+  const { snapshot, path: paths } = args;
+  if (form !== 'positional') return { snapshot, paths };
   const dir = withoutTrailingSlashes(snapshot);
   const outside = paths.find((path) => !path.startsWith(`${dir}/`));
   if (outside !== undefined) throw badRequest(`importLocalSnapshots: the file ${JSON.stringify(outside.slice(0, 120))} is not under the snapshot ${JSON.stringify(dir.slice(0, 120))}`);
   return { snapshot: posix.basename(dir), paths: paths.map((path) => path.slice(dir.length + 1)) };
 }
 
-export async function exportRemoteSnapshots(request: TransferRequest, context: TransferContext): Promise<Segment[]> {
-  const files = await snapshotFiles(request, context);
-  return files.flatMap((file) => ['<tns:return>', { path: file.path, size: file.size, location: file.relative }, '</tns:return>']);
+export async function exportRemoteSnapshots(args: ArgumentsOf<'exportRemoteSnapshots'>, context: OperationContext): Promise<Segment[]> {
+  const files = await snapshotFiles('exportRemoteSnapshots', args.snapshot, context);
+  return files.flatMap((file) => returnFile({ path: file.path, size: file.size, location: file.relative }));
 }
 
-async function snapshotFiles(request: TransferRequest, context: TransferContext): Promise<SnapshotFile[]> {
-  const dir = await resolveSnapshotDir(request.operation, request.string('snapshot'), context);
+async function snapshotFiles(operation: TransferOperationName, snapshot: string, context: OperationContext): Promise<SnapshotFile[]> {
+  const dir = await resolveSnapshotDir(operation, snapshot, context);
   try {
     return await listSnapshotFiles(dir);
   } catch (error) {
-    if (error instanceof SnapshotTreeError) throw badRequest(`${request.operation}: ${error.message}`);
+    if (error instanceof SnapshotTreeError) throw badRequest(`${operation}: ${error.message}`);
     throw error;
   }
 }
@@ -93,14 +89,14 @@ const PROBE = 'disnix-webservice-probe';
  * operations answer) or absolute (as resolveSnapshots answers, and coordinators pass on). Either
  * way it must lie inside the store that resolve_snapshots reports, also after following links.
  */
-async function resolveSnapshotDir(operation: TransferOperationName, given: string, context: TransferContext): Promise<string> {
-  const resolveJob = operations.resolveSnapshots.dbus;
+async function resolveSnapshotDir(operation: TransferOperationName, given: string, context: OperationContext): Promise<string> {
+  const resolve = async (path: string) => (await runJob(context, operation, 'resolveSnapshots', [[path]], true)).results[0] ?? '';
   const refuse = (why: string) => badRequest(`${operation}: ${JSON.stringify(given.slice(0, 200))} ${why}`);
   let store: string;
   let dir: string;
   if (given.startsWith('/')) {
     if (given.split('/').some((segment) => segment === '..' || segment === '.')) throw refuse('has . or .. segments');
-    const [probe = ''] = await runJob(context, operation, resolveJob, [[PROBE]], true);
+    const probe = await resolve(PROBE);
     if (!probe.endsWith(`/${PROBE}`)) throw unexpected(probe);
     store = probe.slice(0, -PROBE.length - 1);
     dir = withoutTrailingSlashes(posix.normalize(given));
@@ -109,7 +105,7 @@ async function resolveSnapshotDir(operation: TransferOperationName, given: strin
     const relative = withoutTrailingSlashes(given);
     const problem = relativePathProblem(relative);
     if (problem) throw refuse(problem);
-    const [resolved = ''] = await runJob(context, operation, resolveJob, [[relative]], true);
+    const resolved = await resolve(relative);
     if (!resolved.endsWith(`/${relative}`)) throw unexpected(resolved);
     store = resolved.slice(0, -relative.length - 1);
     dir = resolved;

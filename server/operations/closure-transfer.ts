@@ -1,28 +1,28 @@
 import { open } from 'node:fs/promises';
-import { operations } from '../../protocol/operations';
-import { GatewayError } from '../errors';
+import type { ReceivedFile } from '../../protocol/codec/message-reader';
 import type { Segment } from '../../protocol/codec/message-writer';
-import { type TransferContext, runJob } from './transfer-jobs';
-import type { TransferRequest } from './transfer-request';
+import { returnFile } from '../../protocol/codec/soap-envelope';
+import type { ArgumentsOf } from '../../protocol/operations';
+import { GatewayError } from '../errors';
+import { type OperationContext, runJob } from './operation-context';
 
 /**
  * Closures both ways. An upload has been received whole into a file of the call's upload area
  * before this runs; `import` reads it there. A download runs `export` and streams the closure
  * file the job names.
  */
-export async function importLocalFile(request: TransferRequest, context: TransferContext): Promise<Segment[]> {
-  const [closure] = request.files('closure');
-  await runJob(context, 'importLocalFile', operations.importm.dbus, [closure.path], false);
+export async function importLocalFile(args: ArgumentsOf<'importLocalFile', ReceivedFile>, context: OperationContext): Promise<Segment[]> {
+  await runJob(context, 'importLocalFile', 'importm', [args.closure.path], false);
   return [];
 }
 
-export async function exportRemoteFile(request: TransferRequest, context: TransferContext): Promise<Segment[]> {
-  const derivations = request.strings('derivation');
-  const [path] = await runJob(context, 'exportRemoteFile', operations.export.dbus, [derivations], true);
+export async function exportRemoteFile(args: ArgumentsOf<'exportRemoteFile', ReceivedFile>, context: OperationContext): Promise<Segment[]> {
+  const { results } = await runJob(context, 'exportRemoteFile', 'export', [args.derivation], true);
+  const [path] = results;
   if (path === undefined || path === '') {
     throw new GatewayError('GW_ERR_RESULT', 'the export job succeeded but disnix-service named no closure file');
   }
-  return ['<tns:return>', { path, size: await readableSize(path) }, '</tns:return>'];
+  return returnFile({ path, size: await readableSize(path) });
 }
 
 /** The size of a file the gateway can read, or a Fault that says why it cannot. */

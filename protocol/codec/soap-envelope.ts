@@ -1,0 +1,90 @@
+import { type OperationName, TARGET_NAMESPACE, getOperation } from '../operations';
+import type { FileSegment, Segment } from './message-writer';
+import { SOAP11_NS } from './soap-stream-reader';
+
+/**
+ * The SOAP 1.1 messages of this service as text, with files where their content goes (the
+ * message writer streams them): the client's requests, the gateway's answers and Faults.
+ */
+
+/** Characters XML 1.0 cannot carry at all, not even escaped. */
+const NOT_IN_XML = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/;
+const NOT_IN_XML_GLOBAL = new RegExp(NOT_IN_XML.source, 'g');
+const ESCAPES: Readonly<Record<string, string>> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&apos;',
+  // A literal carriage return would be read back as a line feed.
+  '\r': '&#13;',
+};
+
+export class XmlTextError extends Error {
+  override readonly name = 'XmlTextError';
+}
+
+/** Escapes text for element content; refuses what XML cannot carry, so a value never arrives changed. */
+export function escapeXml(text: string): string {
+  if (NOT_IN_XML.test(text)) throw new XmlTextError(`cannot send ${JSON.stringify(text)}: XML cannot carry its control characters`);
+  return text.replace(/[&<>"'\r]/g, (character) => ESCAPES[character]);
+}
+
+/**
+ * The same for text the sender did not choose (a job's log, with a build's terminal colours):
+ * what XML cannot carry becomes U+FFFD rather than making the whole message unreadable.
+ */
+export function escapeXmlLossy(text: string): string {
+  return escapeXml(text.replace(NOT_IN_XML_GLOBAL, '\ufffd'));
+}
+
+/** A part's value in a request: text, or files for the binary parts. */
+export type RequestValue = string | number | boolean | readonly (string | number | boolean)[] | readonly FileSegment[];
+
+/**
+ * The document/literal request of an operation: its wrapper element holds one namespace-
+ * qualified element per part, in table order; a list is repeated elements (none for an empty
+ * list), a file part holds its content.
+ */
+export function requestSegments(operation: OperationName, values: Readonly<Record<string, RequestValue>>): Segment[] {
+  const segments: Segment[] = [`<soapenv:Envelope xmlns:soapenv="${SOAP11_NS}"><soapenv:Body><ns:${operation} xmlns:ns="${TARGET_NAMESPACE}">`];
+  for (const part of getOperation(operation).params) {
+    const value = values[part.name];
+    if (value === undefined) throw new Error(`no value for part ${part.name} of ${operation}`);
+    const binary = part.kind === 'file' || part.kind === 'files';
+    for (const item of Array.isArray(value) ? value : [value]) {
+      if (binary !== (typeof item === 'object')) throw new Error(`part ${part.name} of ${operation} got the wrong kind of value`);
+      segments.push(`<ns:${part.name}>`, typeof item === 'object' ? (item as FileSegment) : escapeXml(String(item)), `</ns:${part.name}>`);
+    }
+  }
+  segments.push(`</ns:${operation}></soapenv:Body></soapenv:Envelope>`);
+  return segments;
+}
+
+/** An answer: `<opResponse>` around the operation's `return` elements (and their files). */
+export function responseSegments(operation: string, content: readonly Segment[]): Segment[] {
+  return [
+    `<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="${SOAP11_NS}" xmlns:tns="${TARGET_NAMESPACE}"><soap:Body><tns:${operation}Response>`,
+    ...content,
+    `</tns:${operation}Response></soap:Body></soap:Envelope>`,
+  ];
+}
+
+/** One `return` element: the answer's parts are all named so (the Java client reads them by position). */
+export function returnElement(text: string): string {
+  return `<tns:return>${escapeXmlLossy(text)}</tns:return>`;
+}
+
+/** A file's content as an answer's `return` element. */
+export function returnFile(file: FileSegment): Segment[] {
+  return ['<tns:return>', file, '</tns:return>'];
+}
+
+/** A SOAP 1.1 Fault; `faultcode` is a QName in the envelope's `soap:` prefix. */
+export function faultEnvelope(faultcode: string, faultstring: string): string {
+  return (
+    `<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="${SOAP11_NS}"><soap:Body><soap:Fault>` +
+    `<faultcode>${escapeXmlLossy(faultcode)}</faultcode><faultstring>${escapeXmlLossy(faultstring)}</faultstring>` +
+    '</soap:Fault></soap:Body></soap:Envelope>'
+  );
+}

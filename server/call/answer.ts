@@ -1,0 +1,62 @@
+import type { Request, Response } from 'express';
+import { pipeline } from 'node:stream/promises';
+import { type Segment, encodeMessage } from '../../protocol/codec/message-writer';
+import { faultEnvelope, responseSegments, returnElement } from '../../protocol/codec/soap-envelope';
+import { getOperation } from '../../protocol/operations';
+import type { Fault } from '../errors';
+import type { ReceivedCall } from './read-request';
+
+/**
+ * The one writer of the gateway's answers and Faults. An answer with files goes as MTOM when
+ * the caller spoke MTOM or asks for it (Accept: multipart/related), else with the files inline;
+ * one without files is plain text/xml. Resolves with the bytes of file content sent.
+ */
+export async function sendAnswer(req: Request, res: Response, call: ReceivedCall, content: readonly Segment[]): Promise<number> {
+  const segments = responseSegments(call.operation, answerContent(call, content));
+  const files = segments.some((segment) => typeof segment !== 'string');
+  if (!files) {
+    // Written at once, and not with res.send: its ETag would hash every answer, for callers that never revalidate a POST.
+    const xml = segments.join('');
+    res.writeHead(200, { 'Content-Type': 'text/xml; charset=utf-8', 'Content-Length': Buffer.byteLength(xml) });
+    res.end(xml);
+    return 0;
+  }
+  const form = call.mtom || /\bmultipart\/related\b/i.test(req.get('accept') ?? '') ? 'mtom' : 'inline';
+  const message = encodeMessage(segments, form);
+  let fileBytes = 0;
+  res.writeHead(200, { 'Content-Type': message.contentType, 'Content-Length': message.length });
+  await pipeline(message.stream((bytes) => (fileBytes += bytes)), res);
+  return fileBytes;
+}
+
+/**
+ * What the Java client's form gets for an operation without a result: the original service's
+ * methods returned the int 0 there, and that client reads the answer's first child.
+ */
+function answerContent(call: ReceivedCall, content: readonly Segment[]): readonly Segment[] {
+  const voidAnswer = call.form === 'positional' && content.length === 0 && getOperation(call.operation).result === 'none';
+  return voidAnswer ? [returnElement('0')] : content;
+}
+
+/**
+ * A caller that goes on sending long after its Fault (a huge upload) is cut off then: until
+ * that, what is left of its upload is read and dropped, so that it gets to read the Fault
+ * instead of a reset connection.
+ */
+const DRAIN_MS = 10_000;
+
+export function sendFault(req: Request, res: Response, fault: Fault): void {
+  if (res.headersSent || res.destroyed) {
+    res.destroy();
+    return;
+  }
+  const xml = faultEnvelope(fault.faultcode, fault.faultstring);
+  const headers: Record<string, string | number> = { 'Content-Type': 'text/xml; charset=utf-8', 'Content-Length': Buffer.byteLength(xml) };
+  if (!req.readableEnded) {
+    headers.Connection = 'close';
+    req.resume();
+    res.once('finish', () => setTimeout(() => req.socket?.destroy(), DRAIN_MS).unref());
+  }
+  res.writeHead(fault.status, headers);
+  res.end(xml);
+}

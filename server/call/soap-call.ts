@@ -1,0 +1,78 @@
+import type { Request, RequestHandler, Response } from 'express';
+import type { ReceivedItem } from '../../protocol/codec/message-reader';
+import type { JobTimeouts } from '../config/job-timeouts';
+import type { JobRelay } from '../dbus/job-relay';
+import { GatewayError, faultFor } from '../errors';
+import type { CallContext, RecordedCall } from '../jobs-page/job-history';
+import type { Logger } from '../logger';
+import type { GatewayMetrics } from '../metrics/gateway-metrics';
+import { runOperation } from '../operations/run-operation';
+import { holdShutdownFor } from '../shutdown';
+import { sendAnswer, sendFault } from './answer';
+import { checkArguments } from './call-arguments';
+import { reportCall, userOf, watchCall } from './call-report';
+import { type ReceivedCall, readRequest } from './read-request';
+import { createUploadArea } from './upload-area';
+
+export interface CallDeps {
+  readonly relay: JobRelay;
+  readonly jobTimeouts: JobTimeouts;
+  readonly maxBodyBytes: number;
+  readonly uploadDir: string;
+  readonly logger: Logger;
+  readonly metrics?: Pick<GatewayMetrics, 'countCall' | 'countBytes'>;
+  /** Told of every call once its request is read: the jobs page's history. */
+  readonly calls?: { callStarted(call: CallContext): RecordedCall };
+}
+
+/** The SOAP endpoint's POST route: every call of every form takes the one path below. */
+export function soapCallRoute(deps: CallDeps): RequestHandler {
+  return (req, res, next) => holdShutdownFor(answerCall(req, res, deps).catch(next));
+}
+
+/**
+ * One call: read the request (files to disk as they stream in), check its arguments, run the
+ * operation, answer; watched for the caller leaving, shown on the jobs page, reported in one log
+ * line and the metrics. The call's upload area is removed however the call ends.
+ */
+async function answerCall(req: Request, res: Response, deps: CallDeps): Promise<void> {
+  const watch = watchCall(res);
+  const area = createUploadArea(deps.uploadDir);
+  // Read now: once the caller has gone, Express's req.ip throws (the socket is detached).
+  const line = { operation: undefined as string | undefined, user: userOf(req), client: req.ip, jobId: undefined as number | undefined, receivedBytes: 0, sentBytes: 0 };
+  let call: ReceivedCall | undefined;
+  let recorded: RecordedCall | undefined;
+  try {
+    call = await readRequest(req, { ...deps, newFilePath: area.newFilePath, onBytes: (bytes) => (line.receivedBytes += bytes) });
+    line.operation = call.operation;
+    const uploaded = call.items.reduce((sum, item) => sum + (item.kind === 'file' ? item.file.size : 0), 0);
+    if (uploaded > 0) deps.metrics?.countBytes('up', uploaded);
+    recorded = deps.calls?.callStarted({ operation: call.operation, args: shownArguments(call.items), user: line.user, client: line.client });
+    const args = checkArguments(call.operation, call.items);
+    const onJobId = (id: number) => {
+      line.jobId = id;
+      recorded?.jobId(id);
+    };
+    const content = await runOperation(call.operation, args, { relay: deps.relay, jobTimeouts: deps.jobTimeouts, area, signal: watch.signal, onJobId, form: call.form });
+    line.sentBytes = await sendAnswer(req, res, call, content).catch((error: unknown) => {
+      throw res.destroyed ? new GatewayError('GW_ERR_CALLER_GONE', 'the caller went away while the answer was being sent') : error;
+    });
+    if (line.sentBytes > 0) deps.metrics?.countBytes('down', line.sentBytes);
+    recorded?.ended();
+    reportCall(deps, line.operation, watch.elapsedMs(), line);
+  } catch (error) {
+    recorded?.ended(error);
+    reportCall(deps, line.operation, watch.elapsedMs(), line, error);
+    sendFault(req, res, faultFor(error, call?.form));
+  } finally {
+    watch.release();
+    await area.remove().catch((error: unknown) => deps.logger.error('cannot remove an upload area', { error: String(error) }));
+  }
+}
+
+/** The call's parts as the jobs page shows them: text as sent, files by their size. */
+function shownArguments(items: readonly ReceivedItem[]): Record<string, string[]> {
+  const args: Record<string, string[]> = {};
+  for (const item of items) (args[item.name] ??= []).push(item.kind === 'text' ? (item.structured ? '(a structure)' : item.text) : `(${item.file.size} bytes)`);
+  return args;
+}
