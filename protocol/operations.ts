@@ -1,7 +1,8 @@
 /**
  * The one table of Disnix deployment operations. The gateway derives its SOAP handlers and
- * D-Bus calls from it, the client its command-line operations, and the tests their cases; a
- * test checks that `DisnixWebService.wsdl` declares exactly these operations and parts.
+ * D-Bus calls from it, the client its command-line operations, and the tests their cases;
+ * protocol/wsdl.ts generates `wsdl/DisnixWebService.wsdl` from it (`npm run wsdl`), and a unit
+ * test fails when the committed file is not what the table generates.
  */
 
 /** How a SOAP part is typed on the wire (and in the WSDL). */
@@ -368,5 +369,7 @@ const viaNamesAnOperation: [ViaNames] extends [OperationName] ? true : never = t
 void viaNamesAnOperation;
 
 export const SERVICE_NAME = 'DisnixWebService';
+/** The one port of the service, as the WSDL names it. */
+export const PORT_NAME = 'DisnixWebServiceHttpSoap11Endpoint';
 export const TARGET_NAMESPACE = 'http://service.disnix.nixos.org';
 export const DEFAULT_SERVICE_PATH = '/DisnixWebService/services/DisnixWebService';

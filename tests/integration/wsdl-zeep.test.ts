@@ -1,10 +1,10 @@
 /**
  * "Other SOAP stacks can generate a client from the WSDL": python3-zeep (Debian package
  * python3-zeep, run with /usr/bin/python3 or $DISNIX_ZEEP_PYTHON) reads
- * wsdl/DisnixWebService.wsdl and must see exactly the operations and parts of the table
- * (wsdl/operations.ts), build requests in the table's part order, and call a SOAP server
- * through tests/support/zeep-client.py (here the soap package with stub handlers, standing in
- * for the gateway).
+ * wsdl/DisnixWebService.wsdl (generated from the table by protocol/wsdl.ts) and must see exactly
+ * the operations and parts of the table (protocol/operations.ts), build requests in the table's
+ * part order, and call a SOAP server through testing/zeep-client.py (here the soap package with
+ * stub handlers, standing in for the gateway).
  */
 import { execFile, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
