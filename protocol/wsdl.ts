@@ -23,21 +23,17 @@ export const DEFAULT_ADDRESS = `http://localhost:8080${DEFAULT_SERVICE_PATH}`;
 
 const SERVICE_DOCUMENTATION = 'Disnix deployment operations on a target machine, relayed to its disnix-service.';
 
-/**
- * Word for word as the hand-kept file had it, so that generating changed no byte of the served
- * WSDL. Its second paragraph predates the generator (it calls the file hand-kept and names old
- * paths) and wants rewording; doing so changes only a comment, nothing a SOAP client reads.
- */
+/** The file's own explanation, for whoever opens it. */
 const HEADER_COMMENT = `
   DisnixWebService: the SOAP contract of the Disnix web-service gateway.
 
-  Hand-kept: this file is committed as written and served as is (only the soap:address
-  location is rewritten per request to the URL the caller used). It must declare exactly the
-  operations of wsdl/operations.ts, with the same part names, in the same order, and kinds:
+  Generated from the operations table (protocol/operations.ts) by protocol/wsdl.ts: run
+  \`npm run wsdl\` after changing the table; a unit test fails while this file is stale. It is
+  served as is (only the soap:address location is rewritten per request to the URL the caller
+  used). Part kinds map to schema types:
     string -> xs:string             strings -> xs:string, minOccurs 0, maxOccurs unbounded
     boolean -> xs:boolean           int -> xs:int
     file -> xs:base64Binary (MTOM)  files -> xs:base64Binary, minOccurs 0, maxOccurs unbounded
-  tests/wsdl.test.ts and tests/wsdl-zeep.test.ts fail when the two drift apart.
 
   Style: WSDL 1.1, WS-I Basic Profile 1.1, SOAP 1.1 over HTTP, document/literal wrapped.
   Each request is a wrapper element named like the operation; each answer is <op>Response
