@@ -40,6 +40,7 @@ const escapes: Readonly<Record<string, string>> = {
 
 /** Escapes text for element content; XML 1.0 cannot carry other control characters at all. */
 export function escapeXml(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding the characters XML 1.0 cannot carry is this test's purpose
   if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/.test(text)) {
     throw new ClientError(`cannot send ${JSON.stringify(text)}: XML cannot carry its control characters`);
   }

@@ -146,7 +146,7 @@ describe('an htpasswd file that changes while the gateway runs', () => {
     const file = new HtpasswdFile(path, logger);
     await writeFile(path, `garbage line\n${fixtureLine('carol')}\n`);
     expect(await file.lookup('carol')).toBeDefined();
-    expect(logged).toContain('warn htpasswd ' + path + ': line 1 is not "user:hash" (skipped)');
+    expect(logged).toContain(`warn htpasswd ${path}: line 1 is not "user:hash" (skipped)`);
   });
 
   test('many concurrent look-ups share one read', async () => {
