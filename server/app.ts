@@ -7,7 +7,7 @@ import { continueOnceAdmitted, exemptAddresses } from './http/admission';
 import { createBasicAuth } from './http/basic-auth';
 import { callerWentAway } from './http/caller-gone';
 import { publicUrl } from './http/public-url';
-import { trustFunction } from './http/trusted-proxies';
+import { trustFunction } from './config/trusted-proxies';
 import { type Readiness, healthProbes } from './http/health';
 import { requestId } from './http/request-id';
 import type { JobsPage } from './jobs-page/jobs-page';
