@@ -1,4 +1,9 @@
-import type { RawArguments } from '../operations/operation-arguments';
+/**
+ * A call's arguments as the SOAP stack handed them over: elements as strings, lists or (for empty
+ * wrappers) null. The same shape as the operations' RawArguments, stated here so that the page
+ * needs nothing of the code that runs the calls.
+ */
+export type CallArguments = Record<string, unknown> | null | undefined;
 
 /** One SOAP part as the jobs page shows it: the full value (for a title) and a short one. */
 export interface ShownArgument {
@@ -28,7 +33,7 @@ export function shortenPaths(text: string): string {
  * The arguments of a call as the SOAP stack handed them over (strings, lists of strings or
  * nulls), in the order the caller sent them; the `soap` package's `attributes` are not a part.
  */
-export function showArguments(raw: RawArguments): ShownArgument[] {
+export function showArguments(raw: CallArguments): ShownArgument[] {
   if (raw === null || raw === undefined || typeof raw !== 'object') return [];
   const parts = Object.entries(raw).filter(([name]) => name !== 'attributes');
   const shown = parts.slice(0, MAX_PARTS).map(([name, value]) => {
