@@ -32,8 +32,14 @@ export async function startBareRelay(busAddress: string, profile: string, framew
   try {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`the bare relay was not ready within ${READY_TIMEOUT_MS / 1000} s: ${stderr.trim()}`)), READY_TIMEOUT_MS);
-      child.once('message', () => (clearTimeout(timer), resolve()));
-      child.once('exit', (code, signal) => (clearTimeout(timer), reject(new Error(`the bare relay exited (${code ?? signal}): ${stderr.trim()}`))));
+      child.once('message', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        reject(new Error(`the bare relay exited (${code ?? signal}): ${stderr.trim()}`));
+      });
     });
   } catch (error) {
     child.kill('SIGKILL');

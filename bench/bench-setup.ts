@@ -102,7 +102,7 @@ async function untilReady(url: string, gateway: ChildProcess, logFile: string): 
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (gateway.exitCode !== null) throw new Error(`the gateway exited (${gateway.exitCode}): ${readFileSync(logFile, 'utf8').trim()}`);
-    const status = await new Promise<number>((resolve) => get(url, (res) => (res.resume(), resolve(res.statusCode ?? 0))).on('error', () => resolve(0)));
+    const status = await new Promise<number>((resolve) => get(url, (res) => resolve(res.resume().statusCode ?? 0)).on('error', () => resolve(0)));
     if (status === 200) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }

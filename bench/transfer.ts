@@ -54,7 +54,7 @@ export async function measureTransfers(options: TransferBenchOptions = {}): Prom
   const log = options.log ?? (() => {});
   const work = await mkdtemp(join(options.tmpDir ?? tmpdir(), 'transfer-bench-'));
   const notes: string[] = [];
-  const cleanups: (() => Promise<unknown> | void)[] = [];
+  const cleanups: (() => unknown)[] = [];
   try {
     const bus = await startPrivateBus({ dir: join(work, 'bus') });
     cleanups.push(() => bus.stop());

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { chmod, lstat, mkdir, open, readdir, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, type FileHandle, lstat, mkdir, open, readdir, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { DemoEnv, DemoLayout } from './demo-layout';
@@ -55,7 +55,10 @@ export async function exportClosure(env: DemoEnv, job: JobContext, paths: readon
   let records = 0;
 
   async function* stream(): AsyncGenerator<Buffer> {
-    const emit = (chunk: Buffer): Buffer => (hash.update(chunk), chunk);
+    const emit = (chunk: Buffer): Buffer => {
+      hash.update(chunk);
+      return chunk;
+    };
     yield emit(line({ format: FORMAT }));
     for (const storePath of closure) {
       const entry = storeBasename(layout, storePath) ?? storePath;
@@ -103,7 +106,7 @@ export async function exportClosure(env: DemoEnv, job: JobContext, paths: readon
 
 export async function importClosure(env: DemoEnv, job: JobContext, file: string): Promise<string[]> {
   const { layout } = env;
-  let handle;
+  let handle: FileHandle;
   try {
     handle = await open(file, 'r');
   } catch (error) {

@@ -53,7 +53,7 @@ export async function runDysnomia(
     // Like Dysnomia's echo module: it only tells what it was asked, whatever the path.
     job.log(`Echo module: ${ECHO_VERBS[operation]} service: ${path}`);
     job.log('Environment variables:');
-    args.forEach((arg) => job.log(arg));
+    for (const arg of args) job.log(arg);
   } else {
     await requireValidPath(env.layout, path);
   }

@@ -1,5 +1,5 @@
 import { readFileSync, readlinkSync } from 'node:fs';
-import { readdir, readFile, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { readdir, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DemoEnv, DemoLayout } from './demo-layout';
 import type { JobContext } from './demo-jobs';

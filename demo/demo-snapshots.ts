@@ -83,7 +83,7 @@ export async function takeSnapshot(env: DemoEnv, job: JobContext, container: str
     return;
   }
   const tree = await readTree(state);
-  listing(tree).forEach((line) => job.log(line));
+  for (const line of listing(tree)) job.log(line);
   const target = join(componentDir(env, container, component), hashTree(tree));
   if (await lstat(target).catch(() => undefined)) {
     job.log(`snapshot ${container}/${component}/${basename(target)} already exists`);
@@ -107,7 +107,7 @@ export async function restoreSnapshot(env: DemoEnv, job: JobContext, container: 
   }
   const state = stateDir(env, container, component);
   const tree = await readTree(latest.path);
-  listing(tree).forEach((line) => job.log(line));
+  for (const line of listing(tree)) job.log(line);
   await rm(state, { recursive: true, force: true });
   await mkdir(join(state, '..'), { recursive: true });
   await writeTree(state, tree, true);

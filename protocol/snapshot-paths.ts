@@ -7,6 +7,7 @@ export function relativePathProblem(path: string): string | undefined {
   if (path === '') return 'is empty';
   if (path.startsWith('/')) return 'is absolute';
   // XML 1.0 cannot carry these; a NUL would cut the path short in the daemon.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is this test's purpose
   if (/[\u0000-\u001f\u007f]/.test(path)) return 'holds control characters';
   const segments = path.split('/');
   if (segments.includes('..')) return 'leads outside its tree (..)';

@@ -10,7 +10,7 @@ import { callerWentAway } from './http/caller-gone';
 import { type Readiness, healthProbes } from './http/health';
 import { publicUrl } from './http/public-url';
 import { requestId } from './http/request-id';
-import { trustFunction } from './http/trusted-proxies';
+import { trustFunction } from './config/trusted-proxies';
 import { readWsdl, wsdlForAddress } from './http/wsdl-document';
 import type { JobsPage } from './jobs-page/jobs-page';
 import type { Logger } from './logger';

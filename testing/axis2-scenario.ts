@@ -4,7 +4,7 @@ import { basename, dirname, join } from 'node:path';
 import { exportClosure } from '../demo/demo-closure';
 import { createEnv, demoLayout, ensureLayout } from '../demo/demo-layout';
 import { hashTree, readTree } from '../demo/demo-tree';
-import { type OperationName } from '../protocol/operations';
+import type { OperationName } from '../protocol/operations';
 import { type Axis2Arg, dataHandler } from './axis2-request';
 import type { JavaReturn } from './axis2-response';
 import { addDerivation, addProfileManifest, addStorePath, outputOf, writeComponentState } from './demo-store';

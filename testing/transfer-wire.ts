@@ -23,12 +23,12 @@ function wrap(operation: string, inner: string): string {
   return `<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="${SOAP}"><soapenv:Header/><soapenv:Body><ns:${operation} xmlns:ns="${TARGET_NAMESPACE}">${inner}</ns:${operation}></soapenv:Body></soapenv:Envelope>`;
 }
 
-const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const escapeText = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** Files inline as base64, as zeep and other stacks without MTOM send them (here with line breaks every 76 characters, as some do). */
 export function inlineRequest(operation: string, parts: Parts): WireRequest {
   const inner = parts
-    .map(([name, value]) => `<ns:${name}>${typeof value === 'string' ? escape(value) : value.toString('base64').replace(/.{76}/g, '$&\n')}</ns:${name}>`)
+    .map(([name, value]) => `<ns:${name}>${typeof value === 'string' ? escapeText(value) : value.toString('base64').replace(/.{76}/g, '$&\n')}</ns:${name}>`)
     .join('');
   return { contentType: 'text/xml; charset=utf-8', body: Buffer.from(wrap(operation, inner)) };
 }
@@ -38,7 +38,7 @@ export function mtomRequest(operation: string, parts: Parts, boundary = 'MIMEBou
   const attachments: Buffer[] = [];
   const inner = parts
     .map(([name, value], index) => {
-      if (typeof value === 'string') return `<ns:${name}>${escape(value)}</ns:${name}>`;
+      if (typeof value === 'string') return `<ns:${name}>${escapeText(value)}</ns:${name}>`;
       const cid = `${index}.attachment@test`;
       attachments.push(Buffer.from(`\r\n--${boundary}\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: binary\r\nContent-ID: <${cid}>\r\n\r\n`), value);
       return `<ns:${name}><xop:Include xmlns:xop="${XOP}" href="cid:${encodeURIComponent(cid)}"/></ns:${name}>`;

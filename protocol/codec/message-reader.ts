@@ -1,4 +1,4 @@
-import { PassThrough, Transform, Writable, type Readable } from 'node:stream';
+import { PassThrough, type Readable, type Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { StringDecoder } from 'node:string_decoder';
 import { createGunzip, createInflate } from 'node:zlib';

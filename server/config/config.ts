@@ -4,13 +4,13 @@ import { resolve } from 'node:path';
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { DEFAULT_SERVICE_PATH } from '../../protocol/operations';
-import { checkHtpasswdFile } from '../http/htpasswd-file';
-import { type TrustProxy, parseTrustProxy } from '../http/trusted-proxies';
 import { type AuthFailureLimit, parseAuthFailureLimit } from './auth-failure-limit';
 import { parseDuration } from './durations';
+import { checkHtpasswdFile } from './htpasswd';
 import { type JobTimeouts, resolveJobTimeouts } from './job-timeouts';
 import { type ListenSettings, buildListenSettings } from './listen-settings';
 import { type OptionKey, type OptionSpec, optionSpecs } from './options';
+import { type TrustProxy, parseTrustProxy } from './trusted-proxies';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 /** 'auto': text on a terminal, json otherwise (decided where the logger is made). */

@@ -1,6 +1,6 @@
 import { isAbsolute } from 'node:path';
-import { type TlsFiles, readTlsFiles } from '../http/tls';
-import { type TrustProxy, parseTrustProxy } from '../http/trusted-proxies';
+import { type TlsFiles, readTlsFiles } from './tls';
+import { type TrustProxy, parseTrustProxy } from './trusted-proxies';
 
 /** A unix socket to listen on instead of TCP (`--listen-socket`, `--socket-mode`). */
 export interface SocketConfig {

@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** Build logs can be huge; a Fault carries the end of the log, where the error is. */
@@ -7,7 +7,7 @@ const MAX_LOG_BYTES = 1024 * 1024;
 /** Reads what a job has logged so far, or says why the log cannot be read. */
 export async function readJobLog(logDir: string, jobId: number): Promise<string> {
   const path = join(logDir, String(jobId));
-  let handle;
+  let handle: FileHandle;
   try {
     handle = await open(path, 'r');
   } catch (error) {

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import * as dbus from 'dbus-next';
+import type * as dbus from 'dbus-next';
 import type { DbusJob } from '../../protocol/operations';
 import { formatDuration } from '../config/durations';
 import { GatewayError } from '../errors';

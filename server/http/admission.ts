@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import { type TrustProxy, addressMatcher } from './trusted-proxies';
+import { type TrustProxy, addressMatcher } from '../config/trusted-proxies';
 
 /**
  * Who gets past the credential check, and when a client may send its body.

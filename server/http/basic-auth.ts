@@ -3,13 +3,15 @@ import basicAuth from 'express-basic-auth';
 import { type AuthFailureLimit, DEFAULT_AUTH_FAILURE_LIMIT } from '../config/auth-failure-limit';
 import type { AuthConfig } from '../config/config';
 import { type Logger, silentLogger } from '../logger';
-import type { AuthFailureReason } from '../metrics/gateway-metrics';
 import { AuthCache, type CachedLogin } from './auth-cache';
 import { createAuthFailureLimiter } from './auth-rate-limit';
 import { DUMMY_ENTRY, sameSecret, verifyPassword } from './htpasswd';
 import { HtpasswdFile } from './htpasswd-file';
 
 export const REALM = 'DisnixWebService';
+
+/** Why a request was refused: it had no credentials ('missing') or wrong ones ('refused'). */
+export type AuthFailureReason = 'missing' | 'refused';
 
 export interface BasicAuthOptions {
   readonly logger?: Logger;

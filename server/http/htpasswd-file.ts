@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
+import { type HtpasswdEntry, parseHtpasswd } from '../config/htpasswd';
 import type { Logger } from '../logger';
-import { type HtpasswdEntry, parseHtpasswd } from './htpasswd';
 
 /**
  * The users of an htpasswd file, read again whenever the file changes. Checked by a stat of the
@@ -76,20 +75,6 @@ export class HtpasswdFile {
     this.#generation += 1;
     this.logger.error(message);
   }
-}
-
-/** Start-up check: the problems of the file, for the configuration's one report. */
-export function checkHtpasswdFile(path: string, problems: string[]): void {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    problems.push(`htpasswd file ${path} cannot be read: ${codeOf(error)}`);
-    return;
-  }
-  const parsed = parseHtpasswd(text);
-  problems.push(...parsed.problems.map((problem) => `htpasswd file ${path}: ${problem}`));
-  if (parsed.problems.length === 0 && parsed.users.size === 0) problems.push(`htpasswd file ${path} holds no users`);
 }
 
 function codeOf(error: unknown): string {

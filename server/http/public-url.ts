@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import type { TLSSocket } from 'node:tls';
-import type { TrustFunction } from './trusted-proxies';
+import type { TrustFunction } from '../config/trusted-proxies';
 
 /**
  * The URL a caller used to reach `path`, as the caller saw it: what the WSDL's soap:address

@@ -1,5 +1,5 @@
 /** A call's parts as it was read: the texts of each part (files by their size), whatever they are worth. */
-export type RawArguments = Readonly<Record<string, unknown>> | null | undefined;
+export type CallArguments = Record<string, unknown> | null | undefined;
 
 /** One SOAP part as the jobs page shows it: the full value (for a title) and a short one. */
 export interface ShownArgument {
@@ -26,7 +26,7 @@ export function shortenPaths(text: string): string {
 }
 
 /** The arguments of a call as it was read (strings or lists of strings), in the order the caller sent them. */
-export function showArguments(raw: RawArguments): ShownArgument[] {
+export function showArguments(raw: CallArguments): ShownArgument[] {
   if (raw === null || raw === undefined || typeof raw !== 'object') return [];
   const parts = Object.entries(raw);
   const shown = parts.slice(0, MAX_PARTS).map(([name, value]) => {

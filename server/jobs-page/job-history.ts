@@ -1,6 +1,5 @@
 import { isGatewayError } from '../errors';
-import type { RawArguments } from './job-arguments';
-import { type ShownArgument, showArguments } from './job-arguments';
+import { type CallArguments, type ShownArgument, showArguments } from './job-arguments';
 
 /**
  * How a call ended, as the jobs page tells it. `rejected`: it never became a job on the daemon
@@ -13,7 +12,7 @@ export const JOB_OUTCOMES: readonly JobOutcome[] = ['running', 'success', 'failu
 /** What a SOAP handler knows when a call comes in. */
 export interface CallContext {
   readonly operation: string;
-  readonly args: RawArguments;
+  readonly args: CallArguments;
   readonly user?: string;
   readonly client?: string;
 }

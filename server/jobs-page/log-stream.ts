@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Request, Response } from 'express';
 import type { JobOutcome } from './job-history';
@@ -74,7 +74,7 @@ export async function streamJobLog(req: Request, res: Response, options: LogStre
 
 /** Sends what the file holds past `offset`; answers the new offset. */
 async function sendNew(path: string, offset: number, first: boolean, send: (text: string) => void): Promise<number> {
-  let handle;
+  let handle: FileHandle;
   try {
     handle = await open(path, 'r');
   } catch {

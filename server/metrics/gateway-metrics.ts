@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { AuthFailureReason } from '../http/basic-auth';
 
 export type ByteDirection = 'up' | 'down';
-export type AuthFailureReason = 'missing' | 'refused';
 
 /** What the gateway's metrics are read from at scrape time, rather than counted on the hot path. */
 export interface MetricSources {

@@ -73,7 +73,7 @@ describe('requests that are not what the service takes', () => {
     ['malformed XML', '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body>', 400, /not well-formed XML/],
     ['a body that is not SOAP', '<html><body>hi</body></html>', 400, /not a SOAP envelope/],
     ['an unknown operation', envelope('selfDestruct', ''), 400, /there is no operation "selfDestruct"/],
-    ['a DTD with entities', '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]>' + lock, 400, /DTDs and entity declarations are not accepted/],
+    ['a DTD with entities', `<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]>${lock}`, 400, /DTDs and entity declarations are not accepted/],
     ['SOAP 1.2', '<e:Envelope xmlns:e="http://www.w3.org/2003/05/soap-envelope"><e:Body/></e:Envelope>', 400, /SOAP 1\.2 is not served here/],
   ])('%s: a SOAP Fault that says so', async (_name, body, status, message) => {
     const response = await post(body, { Authorization: auth });

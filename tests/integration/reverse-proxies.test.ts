@@ -37,7 +37,9 @@ beforeAll(async () => {
   assertClientBuilt();
   const all = [...setups, ...tcpSetups];
   const started = await Promise.allSettled(all.map((setup) => startProxyEnvironment(setup)));
-  started.forEach((result, i) => result.status === 'fulfilled' && environments.set(all[i], result.value));
+  started.forEach((result, i) => {
+    if (result.status === 'fulfilled') environments.set(all[i], result.value);
+  });
   const failed = started.find((result) => result.status === 'rejected');
   if (failed) throw failed.reason;
 }, 90_000);

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GatewayConfig } from '../../../../server/config/config';
-import { trustFunction } from '../../../../server/http/trusted-proxies';
+import { trustFunction } from '../../../../server/config/trusted-proxies';
 import { createCertificate } from '../../../../testing/tls-files';
 import { configFrom, configProblems } from '../../../../testing/config-helpers';
 

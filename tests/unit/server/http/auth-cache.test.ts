@@ -35,7 +35,7 @@ describe('the cache itself', () => {
   test('holds at most maxEntries, the oldest going first', () => {
     const cache = new AuthCache({ maxEntries: 2 });
     const keys = ['one', 'two', 'three'].map((user) => cache.keyOf(basic(user, 'pw')));
-    keys.forEach((key, index) => cache.remember(key, { user: String(index) }));
+    for (const [index, key] of keys.entries()) cache.remember(key, { user: String(index) });
     expect(cache.size).toBe(2);
     expect(cache.get(keys[0])).toBeUndefined();
     expect(cache.get(keys[2])).toEqual({ user: '2' });

@@ -3,9 +3,10 @@ import { chmod, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GatewayConfig } from '../../../../server/config/config';
+import { parseHtpasswd } from '../../../../server/config/htpasswd';
 import { usageText } from '../../../../server/config/usage';
 import { HtpasswdFile } from '../../../../server/http/htpasswd-file';
-import { parseHtpasswd, sameSecret, verifyPassword } from '../../../../server/http/htpasswd';
+import { sameSecret, verifyPassword } from '../../../../server/http/htpasswd';
 import type { Logger } from '../../../../server/logger';
 import { configFrom, configProblems } from '../../../../testing/config-helpers';
 import { FIXTURES_DIR } from '../../../../testing/paths';
@@ -146,7 +147,7 @@ describe('an htpasswd file that changes while the gateway runs', () => {
     const file = new HtpasswdFile(path, logger);
     await writeFile(path, `garbage line\n${fixtureLine('carol')}\n`);
     expect(await file.lookup('carol')).toBeDefined();
-    expect(logged).toContain('warn htpasswd ' + path + ': line 1 is not "user:hash" (skipped)');
+    expect(logged).toContain(`warn htpasswd ${path}: line 1 is not "user:hash" (skipped)`);
   });
 
   test('many concurrent look-ups share one read', async () => {
