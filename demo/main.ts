@@ -8,7 +8,7 @@ import { readdir } from 'node:fs/promises';
 import { ConfigError, parseCommandLine } from '../server/config/config';
 import { startGateway } from '../server/gateway';
 import { jobsPagePath } from '../server/jobs-page/page-path';
-import { createLogger } from '../server/logger';
+import { createLogger } from '../server/logging/logger';
 import { startDemoDaemon } from './demo-daemon-process';
 import { demoLayout } from './demo-layout';
 import { startPrivateBus } from './private-bus';

@@ -3,7 +3,7 @@ import { faultEnvelope } from '../protocol/codec/soap-envelope';
 import { soapCallRoute } from './call/soap-call';
 import type { GatewayConfig } from './config/config';
 import type { JobRelay } from './dbus/job-relay';
-import { faultFor } from './errors';
+import { faultFor } from './errors/error-catalogue';
 import { continueOnceAdmitted, exemptAddresses } from './http/admission';
 import { createBasicAuth } from './http/basic-auth';
 import { callerWentAway } from './http/caller-gone';
@@ -13,7 +13,7 @@ import { requestId } from './http/request-id';
 import { trustFunction } from './config/trusted-proxies';
 import { readWsdl, wsdlForAddress } from './http/wsdl-document';
 import type { JobsPage } from './jobs-page/jobs-page';
-import type { Logger } from './logger';
+import type { Logger } from './logging/logger';
 import type { GatewayMetrics } from './metrics/gateway-metrics';
 import { METRICS_PATH, metricsHandler } from './metrics/metrics-endpoint';
 
@@ -61,7 +61,7 @@ export function createApp({ config, bus, relay, metrics, logger, jobsPage }: App
     res.type('application/xml').send(wsdlForAddress(wsdl, callerUrl(req)));
   });
 
-  app.use((req, res) => {
+  app.use((_req, res) => {
     res.status(404).type('text/plain').send(`Nothing here; the DisnixWebService endpoint is ${config.servicePath}\n`);
   });
   const onError: ErrorRequestHandler = (error, req, res, _next) => {

@@ -5,8 +5,8 @@ import { DisnixBus } from './dbus/bus-connection';
 import { JobRelay } from './dbus/job-relay';
 import { createJobsPage } from './jobs-page/jobs-page';
 import { listenGateway } from './http/listen-target';
-import type { Logger } from './logger';
-import { drainGateway, trackRequests } from './shutdown';
+import type { Logger } from './logging/logger';
+import { drainGateway, trackRequests } from './lifecycle/shutdown';
 import { type GatewayMetrics, createGatewayMetrics } from './metrics/gateway-metrics';
 import { startMetricsListener } from './metrics/metrics-endpoint';
 

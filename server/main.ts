@@ -3,7 +3,7 @@ import { ConfigError, parseCommandLine } from './config/config';
 import { formatDuration } from './config/durations';
 import { usageText } from './config/usage';
 import { startGateway } from './gateway';
-import { createLogger } from './logger';
+import { createLogger } from './logging/logger';
 
 async function main(): Promise<void> {
   const command = parseCommandLine(process.argv.slice(2), process.env);

@@ -1,7 +1,7 @@
 import { startPrivateBus, type PrivateBus } from '../demo/private-bus';
 import { parseCommandLine } from '../server/config/config';
 import { startGateway, type Gateway } from '../server/gateway';
-import { type Logger, createLogger, silentLogger } from '../server/logger';
+import { type Logger, createLogger, silentLogger } from '../server/logging/logger';
 import { type DemoDaemon, startDemoDaemon } from './demo-daemon';
 
 export interface GatewayEnvironment {

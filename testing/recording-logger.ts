@@ -1,4 +1,4 @@
-import type { Logger } from '../server/logger';
+import type { Logger } from '../server/logging/logger';
 
 export interface LogRecord {
   readonly level: 'error' | 'warn' | 'info' | 'debug';

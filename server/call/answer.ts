@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { type Segment, encodeMessage } from '../../protocol/codec/message-writer';
 import { faultEnvelope, responseSegments, returnElement } from '../../protocol/codec/soap-envelope';
 import { getOperation } from '../../protocol/operations';
-import type { Fault } from '../errors';
+import type { Fault } from '../errors/error-catalogue';
 import type { ReceivedCall } from './read-request';
 
 /**

@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
-import { errorCodeOf, isGatewayError } from '../errors';
-import type { Logger } from '../logger';
+import { errorCodeOf, isGatewayError } from '../errors/error-catalogue';
+import type { Logger } from '../logging/logger';
 import type { GatewayMetrics } from '../metrics/gateway-metrics';
 
 /**

@@ -4,8 +4,8 @@ import { type MessageReaderOptions, type ReceivedItem, readMessage } from '../..
 import { PositionalParts, isPositionalName } from '../../protocol/codec/positional-parts';
 import { SoapReadError } from '../../protocol/codec/soap-stream-reader';
 import { type OperationName, TARGET_NAMESPACE, getOperation, operationNames } from '../../protocol/operations';
-import { GatewayError } from '../errors';
-import { uploadStorageError } from './upload-area';
+import { GatewayError } from '../errors/error-catalogue';
+import { uploadStorageError } from '../operations/upload-area';
 
 /** A request as read: which operation it calls, in which form, and its parts (files already on disk). */
 export interface ReceivedCall {

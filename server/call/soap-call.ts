@@ -2,17 +2,17 @@ import type { Request, RequestHandler, Response } from 'express';
 import type { ReceivedItem } from '../../protocol/codec/message-reader';
 import type { JobTimeouts } from '../config/job-timeouts';
 import type { JobRelay } from '../dbus/job-relay';
-import { GatewayError, faultFor } from '../errors';
+import { GatewayError, faultFor } from '../errors/error-catalogue';
 import type { CallContext, RecordedCall } from '../jobs-page/job-history';
-import type { Logger } from '../logger';
+import type { Logger } from '../logging/logger';
 import type { GatewayMetrics } from '../metrics/gateway-metrics';
 import { runOperation } from '../operations/run-operation';
-import { holdShutdownFor } from '../shutdown';
+import { holdShutdownFor } from '../lifecycle/shutdown';
 import { sendAnswer, sendFault } from './answer';
-import { checkArguments } from './call-arguments';
+import { checkArguments } from '../operations/operation-arguments';
 import { reportCall, userOf, watchCall } from './call-report';
 import { type ReceivedCall, readRequest } from './read-request';
-import { createUploadArea } from './upload-area';
+import { createUploadArea } from '../operations/upload-area';
 
 export interface CallDeps {
   readonly relay: JobRelay;

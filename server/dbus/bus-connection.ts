@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import * as dbus from 'dbus-next';
-import { GatewayError } from '../errors';
-import type { Logger } from '../logger';
+import { GatewayError } from '../errors/error-catalogue';
+import type { Logger } from '../logging/logger';
 import { batchAllWrites, busStream } from './batched-writes';
 import { DISNIX_BUS_NAME, DISNIX_INTERFACE, DISNIX_OBJECT_PATH } from './disnix-interface';
 

@@ -2,7 +2,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import basicAuth from 'express-basic-auth';
 import { type AuthFailureLimit, DEFAULT_AUTH_FAILURE_LIMIT } from '../config/auth-failure-limit';
 import type { AuthConfig } from '../config/config';
-import { type Logger, silentLogger } from '../logger';
+import { type Logger, silentLogger } from '../logging/logger';
 import { AuthCache, type CachedLogin } from './auth-cache';
 import { createAuthFailureLimiter } from './auth-rate-limit';
 import { DUMMY_ENTRY, sameSecret, verifyPassword } from './htpasswd';

@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { type HtpasswdEntry, parseHtpasswd } from '../config/htpasswd';
-import type { Logger } from '../logger';
+import type { Logger } from '../logging/logger';
 
 /**
  * The users of an htpasswd file, read again whenever the file changes. Checked by a stat of the

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
-import { runWithRequestId } from '../request-context';
+import { runWithRequestId } from '../logging/request-context';
 
 export const REQUEST_ID_HEADER = 'X-Request-Id';
 

@@ -1,4 +1,4 @@
-import { isGatewayError } from '../errors';
+import { isGatewayError } from '../errors/error-catalogue';
 import { type CallArguments, type ShownArgument, showArguments } from './job-arguments';
 
 /**

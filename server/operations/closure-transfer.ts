@@ -3,7 +3,7 @@ import type { ReceivedFile } from '../../protocol/codec/message-reader';
 import type { Segment } from '../../protocol/codec/message-writer';
 import { returnFile } from '../../protocol/codec/soap-envelope';
 import type { ArgumentsOf } from '../../protocol/operations';
-import { GatewayError } from '../errors';
+import { GatewayError } from '../errors/error-catalogue';
 import { type OperationContext, runJob } from './operation-context';
 
 /**

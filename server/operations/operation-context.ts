@@ -1,8 +1,8 @@
 import type { JobTimeouts } from '../config/job-timeouts';
 import type { JobRelay } from '../dbus/job-relay';
-import type { UploadArea } from '../call/upload-area';
+import type { UploadArea } from './upload-area';
 import { type DbusJob, type OperationName, getOperation } from '../../protocol/operations';
-import { GatewayError } from '../errors';
+import { GatewayError } from '../errors/error-catalogue';
 
 /** What an operation works with besides its arguments. */
 export interface OperationContext {

@@ -2,8 +2,8 @@ import { open } from 'node:fs/promises';
 import { returnElement } from '../../protocol/codec/soap-envelope';
 import type { Segment } from '../../protocol/codec/message-writer';
 import { type OperationName, getOperation } from '../../protocol/operations';
-import { type CheckedArguments, jobArguments } from '../call/call-arguments';
-import { GatewayError } from '../errors';
+import { type CheckedArguments, jobArguments } from './operation-arguments';
+import { GatewayError } from '../errors/error-catalogue';
 import { type OperationContext, runJob } from './operation-context';
 
 /** A captured configuration is a small Nix expression; anything far larger is not one. */

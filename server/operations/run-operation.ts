@@ -1,7 +1,7 @@
 import type { ReceivedFile } from '../../protocol/codec/message-reader';
 import type { Segment } from '../../protocol/codec/message-writer';
 import { type ArgumentsOf, type OperationName, type TransferOperationName, isTransferOperation } from '../../protocol/operations';
-import { type CheckedArguments, argumentsOf } from '../call/call-arguments';
+import { type CheckedArguments, argumentsOf } from './operation-arguments';
 import { exportRemoteFile, importLocalFile } from './closure-transfer';
 import type { OperationContext } from './operation-context';
 import { relayOperation } from './relay-operation';

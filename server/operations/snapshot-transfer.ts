@@ -6,8 +6,8 @@ import { returnElement, returnFile } from '../../protocol/codec/soap-envelope';
 import type { ArgumentsOf, TransferOperationName } from '../../protocol/operations';
 import { SnapshotTreeError, isInside, listSnapshotFiles, type SnapshotFile } from '../../protocol/snapshot-files';
 import { fileNameProblem, pathSetProblem, relativePathProblem } from '../../protocol/snapshot-paths';
-import { badRequest } from '../call/call-arguments';
-import { GatewayError } from '../errors';
+import { badRequest } from './operation-arguments';
+import { GatewayError } from '../errors/error-catalogue';
 import { type OperationContext, runJob } from './operation-context';
 
 /**

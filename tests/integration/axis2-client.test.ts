@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseCommandLine } from '../../server/config/config';
 import { type Gateway, startGateway } from '../../server/gateway';
-import { silentLogger } from '../../server/logger';
+import { silentLogger } from '../../server/logging/logger';
 import { operationNames } from '../../protocol/operations';
 import { type HttpAnswer, type SendOptions, sendRaw } from '../../testing/axis2-http';
 import { type Manifest, type ManifestStep, fixtureDir } from '../../testing/axis2-record';

@@ -3,7 +3,7 @@ import { rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { createLogger } from '../../server/logger';
+import { createLogger } from '../../server/logging/logger';
 import { type GatewayEnvironment, startGatewayEnvironment } from '../../testing/gateway-fixture';
 import { callRaw, postRaw } from '../../testing/raw-soap';
 import { basicAuthHeader } from '../../testing/soap-test-client';

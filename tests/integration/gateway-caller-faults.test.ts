@@ -1,6 +1,6 @@
 import { request as httpRequest } from 'node:http';
 import { Writable } from 'node:stream';
-import { createLogger } from '../../server/logger';
+import { createLogger } from '../../server/logging/logger';
 import { addDerivation, outputOf } from '../../testing/demo-store';
 import { type GatewayEnvironment, startGatewayEnvironment } from '../../testing/gateway-fixture';
 import { callRaw, items } from '../../testing/raw-soap';

@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import request from 'supertest';
-import { createLogger } from '../../server/logger';
+import { createLogger } from '../../server/logging/logger';
 import { DEFAULT_SERVICE_PATH } from '../../protocol/operations';
 import { type GatewayEnvironment, startGatewayEnvironment } from '../../testing/gateway-fixture';
 import { basicAuthHeader, envelope } from '../../testing/soap-test-client';

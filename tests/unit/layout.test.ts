@@ -14,24 +14,6 @@ import { PROJECT_ROOT } from '../../testing/paths';
 /** Where the shipped code lives: every .ts file under these is read. */
 const SHIPPED_ROOTS = ['protocol', 'server', 'soap-client'];
 
-/**
- * Folder cycles known today, each as its folders in sorted order. A cycle listed here must still
- * exist (the test says when an entry can go); any other cycle, or this one grown by a folder, fails.
- */
-const ALLOWED_CYCLES: readonly (readonly string[])[] = [
-  // removed by the one-call-path rewrite
-  ['server/soap', 'server/transfer'],
-];
-
-/**
- * Files directly in server/ that its subfolders import, while server/app.ts, gateway.ts, main.ts
- * and shutdown.ts import the subfolders: by folder, `server` is in a circle with nearly every
- * subfolder through these. Until they move into a folder of their own, their imports from
- * subfolders are left out of the folder graph (and only theirs: a subfolder importing app.ts
- * or gateway.ts still counts). The test says when a file here is no longer imported so.
- */
-const SHARED_SERVER_ROOT_FILES: readonly string[] = ['server/errors.ts', 'server/logger.ts', 'server/request-context.ts', 'server/shutdown.ts'];
-
 /** What each top-level folder must not import (a target is named by its first path segment). */
 const FORBIDDEN: Readonly<Record<string, readonly string[]>> = {
   protocol: ['server', 'soap-client', 'demo', 'testing', 'bench', 'tests'],
@@ -167,8 +149,6 @@ function describeCycle(component: readonly string[], imports: readonly Import[])
   return `  ${path.join(' -> ')}\n${steps.join('\n')}`;
 }
 
-const sameFolders = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((folder, i) => folder === b[i]);
-
 describe('layout: imports between folders', () => {
   const { imports, unresolved } = readImports();
 
@@ -178,24 +158,13 @@ describe('layout: imports between folders', () => {
   });
 
   test('the folders of protocol/, server/ and soap-client/ do not import each other in a circle', () => {
-    const counted = imports.filter((imp) => imp.fromFolder === 'server' || !SHARED_SERVER_ROOT_FILES.includes(imp.toFile));
     const edges = new Map<string, Set<string>>();
-    for (const { fromFolder, toFolder } of counted) {
+    for (const { fromFolder, toFolder } of imports) {
       if (fromFolder === toFolder) continue;
       if (!edges.has(fromFolder)) edges.set(fromFolder, new Set());
       edges.get(fromFolder)?.add(toFolder);
     }
-    const cycles = folderCycles(edges);
-    const allowed = ALLOWED_CYCLES.map((folders) => [...folders].sort());
-    const unexpected = cycles.filter((cycle) => !allowed.some((folders) => sameFolders(folders, cycle)));
-    const gone = allowed.filter((folders) => !cycles.some((cycle) => sameFolders(folders, cycle)));
-    const problems = [
-      ...unexpected.map((cycle) => `import cycle between folders ${cycle.join(', ')}:\n${describeCycle(cycle, counted)}`),
-      ...gone.map((folders) => `ALLOWED_CYCLES lists ${folders.join(' <-> ')}, which is no longer a cycle: delete the entry`),
-      ...SHARED_SERVER_ROOT_FILES.filter((file) => !imports.some((imp) => imp.toFile === file && imp.fromFolder !== 'server')).map(
-        (file) => `SHARED_SERVER_ROOT_FILES lists ${file}, which no subfolder of server/ imports now: delete the entry`,
-      ),
-    ];
+    const problems = folderCycles(edges).map((cycle) => `import cycle between folders ${cycle.join(', ')}:\n${describeCycle(cycle, imports)}`);
     if (problems.length > 0) throw new Error(problems.join('\n\n'));
   });
 

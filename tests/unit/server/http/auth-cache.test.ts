@@ -7,7 +7,7 @@ import request from 'supertest';
 import type { AuthConfig } from '../../../../server/config/config';
 import { AuthCache } from '../../../../server/http/auth-cache';
 import { createBasicAuth } from '../../../../server/http/basic-auth';
-import { silentLogger } from '../../../../server/logger';
+import { silentLogger } from '../../../../server/logging/logger';
 import { FIXTURES_DIR } from '../../../../testing/paths';
 
 /**

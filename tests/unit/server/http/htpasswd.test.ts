@@ -7,7 +7,7 @@ import { parseHtpasswd } from '../../../../server/config/htpasswd';
 import { usageText } from '../../../../server/config/usage';
 import { HtpasswdFile } from '../../../../server/http/htpasswd-file';
 import { sameSecret, verifyPassword } from '../../../../server/http/htpasswd';
-import type { Logger } from '../../../../server/logger';
+import type { Logger } from '../../../../server/logging/logger';
 import { configFrom, configProblems } from '../../../../testing/config-helpers';
 import { FIXTURES_DIR } from '../../../../testing/paths';
 

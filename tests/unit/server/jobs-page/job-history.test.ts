@@ -1,5 +1,5 @@
 import { ConfigError, parseCommandLine } from '../../../../server/config/config';
-import { GatewayError } from '../../../../server/errors';
+import { GatewayError } from '../../../../server/errors/error-catalogue';
 import { shortenPaths, showArguments } from '../../../../server/jobs-page/job-arguments';
 import { JobHistory } from '../../../../server/jobs-page/job-history';
 import { completeUtf8Length } from '../../../../server/jobs-page/log-stream';

@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { GatewayError } from '../errors';
+import { GatewayError } from '../errors/error-catalogue';
 
 /**
  * The private directory of one call of the streaming path under the gateway's upload

@@ -1,10 +1,10 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { formatDuration } from './config/durations';
-import type { JobRelay } from './dbus/job-relay';
-import { GatewayError } from './errors';
-import type { Logger } from './logger';
-import { faultEnvelope } from '../protocol/codec/soap-envelope';
-import { faultFor } from './errors';
+import { formatDuration } from '../config/durations';
+import type { JobRelay } from '../dbus/job-relay';
+import { GatewayError } from '../errors/error-catalogue';
+import type { Logger } from '../logging/logger';
+import { faultEnvelope } from '../../protocol/codec/soap-envelope';
+import { faultFor } from '../errors/error-catalogue';
 
 /** How long answers (Faults included) may take to reach the callers once every job has ended. */
 const FLUSH_MS = 2_000;

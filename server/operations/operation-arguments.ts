@@ -1,6 +1,6 @@
 import type { ReceivedFile, ReceivedItem } from '../../protocol/codec/message-reader';
 import { type ArgumentsOf, type OperationName, type Part, type PartCheck, getOperation } from '../../protocol/operations';
-import { GatewayError } from '../errors';
+import { GatewayError } from '../errors/error-catalogue';
 
 /** A checked argument: the value the operation's part takes (see PartValues). */
 export type ArgumentValue = string | readonly string[] | boolean | number | ReceivedFile | readonly ReceivedFile[];

@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
 import winston from 'winston';
-import type { LogLevel } from './config/config';
+import type { LogLevel } from '../config/config';
 import { currentRequestId } from './request-context';
 
 /** The narrow logging surface the gateway's modules depend on. */
