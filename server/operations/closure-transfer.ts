@@ -4,7 +4,7 @@ import type { Segment } from '../../protocol/codec/message-writer';
 import { returnFile } from '../../protocol/codec/soap-envelope';
 import type { ArgumentsOf } from '../../protocol/operations';
 import { GatewayError } from '../errors/error-catalogue';
-import { type OperationContext, runJob } from './operation-context';
+import { type OperationContext, runJob } from './relay-operation';
 
 /**
  * Closures both ways. An upload has been received whole into a file of the call's upload area

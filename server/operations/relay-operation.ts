@@ -1,10 +1,50 @@
 import { open } from 'node:fs/promises';
-import { returnElement } from '../../protocol/codec/soap-envelope';
 import type { Segment } from '../../protocol/codec/message-writer';
-import { type OperationName, getOperation } from '../../protocol/operations';
-import { type CheckedArguments, jobArguments } from './operation-arguments';
+import { returnElement } from '../../protocol/codec/soap-envelope';
+import { type DbusJob, type OperationName, getOperation } from '../../protocol/operations';
+import type { JobTimeouts } from '../config/job-timeouts';
+import type { JobRelay } from '../dbus/job-relay';
 import { GatewayError } from '../errors/error-catalogue';
-import { type OperationContext, runJob } from './operation-context';
+import { type CheckedArguments, jobArguments } from './operation-arguments';
+import type { UploadArea } from './upload-area';
+
+/** What an operation works with besides its arguments. */
+export interface OperationContext {
+  readonly relay: JobRelay;
+  readonly jobTimeouts: JobTimeouts;
+  /** The call's private directory for received files (transfers). */
+  readonly area: UploadArea;
+  /** Aborted when the caller goes away. */
+  readonly signal: AbortSignal;
+  readonly onJobId: (jobId: number) => void;
+  /** The Java client's positional form gives some paths a meaning of its own (snapshots). */
+  readonly form: 'document' | 'positional';
+}
+
+/**
+ * Runs one disnix-service job for an operation, under that operation's time limit: the job of
+ * `job` (the operation itself, or the relayed operation a transfer goes `via`).
+ * `abortable: false` is for jobs that read uploaded files: when the caller leaves, the gateway
+ * still waits for the job, because the files are removed only once it has ended (the daemon may
+ * not have opened them yet).
+ */
+export async function runJob(context: OperationContext, operation: OperationName, job: OperationName, args: readonly unknown[], abortable: boolean): Promise<{ jobId: number; results: string[] }> {
+  const { jobId, results } = await context.relay.run({
+    operation,
+    job: dbusJobOf(job),
+    args,
+    timeoutMs: context.jobTimeouts[operation],
+    signal: abortable ? context.signal : undefined,
+    onJobId: context.onJobId,
+  });
+  return { jobId, results: [...results] };
+}
+
+function dbusJobOf(name: OperationName): DbusJob {
+  const { dbus } = getOperation(name);
+  if (!dbus) throw new GatewayError('GW_ERR_INTERNAL', `${name} is not one disnix-service job`);
+  return dbus;
+}
 
 /** A captured configuration is a small Nix expression; anything far larger is not one. */
 const MAX_CONFIG_BYTES = 16 * 1024 * 1024;

@@ -3,7 +3,7 @@ import type { Segment } from '../../protocol/codec/message-writer';
 import { type ArgumentsOf, type OperationName, type TransferOperationName, isTransferOperation } from '../../protocol/operations';
 import { type CheckedArguments, argumentsOf } from './operation-arguments';
 import { exportRemoteFile, importLocalFile } from './closure-transfer';
-import type { OperationContext } from './operation-context';
+import type { OperationContext } from './relay-operation';
 import { relayOperation } from './relay-operation';
 import { exportRemoteSnapshotPaths, exportRemoteSnapshots, importLocalSnapshots } from './snapshot-transfer';
 

@@ -8,7 +8,7 @@ import { SnapshotTreeError, isInside, listSnapshotFiles, type SnapshotFile } fro
 import { fileNameProblem, pathSetProblem, relativePathProblem } from '../../protocol/snapshot-paths';
 import { badRequest } from './operation-arguments';
 import { GatewayError } from '../errors/error-catalogue';
-import { type OperationContext, runJob } from './operation-context';
+import { type OperationContext, runJob } from './relay-operation';
 
 /**
  * Snapshots both ways. Upload: every file lands at its checked relative path under a directory
