@@ -9,7 +9,7 @@ import { type TransferTarget, callTransfer, uploadFiles } from './transfer-http'
 export async function importLocalClosures(target: TransferTarget, files: readonly string[]): Promise<string> {
   for (const path of files) {
     const size = await localFileSize(path, 'closure file');
-    await uploadFiles(target, 'importLocalFile', { closure: [{ path, size }] }, basename(path), size);
+    await uploadFiles(target, 'importLocalFile', { closure: { path, size } }, basename(path), size);
   }
   return '';
 }

@@ -1,13 +1,13 @@
 import type { IncomingMessage } from 'node:http';
-import type { OperationName } from '../protocol/operations';
+import type { ArgumentsOf, TransferOperationName } from '../protocol/operations';
 import { MessageError, type ReceivedMessage, readMessage } from '../protocol/codec/message-reader';
-import { type WireForm, encodeMessage } from '../protocol/codec/message-writer';
 import { MultipartError } from '../protocol/codec/multipart-reader';
 import { SoapReadError } from '../protocol/codec/soap-stream-reader';
 import { Base64Error } from '../protocol/codec/base64-stream';
 import { ClientError, faultError, httpError, networkError, notSoapError } from './errors';
 import { type Progress, createProgress } from './progress';
-import { type RequestValue, requestSegments } from '../protocol/codec/soap-envelope';
+import { type FileSegment, type WireForm, encodeMessage } from '../protocol/codec/message-writer';
+import { requestSegments } from '../protocol/codec/soap-envelope';
 import { clientText } from './envelope';
 
 /** What every transfer command needs to reach the gateway. */
@@ -21,10 +21,10 @@ export interface TransferTarget {
  * connection takes them), the answer streams in, its files written to disk as they arrive.
  * Uses the gateway's own readers and writers of SOAP messages with files.
  */
-export interface TransferCall extends TransferTarget {
-  readonly operation: OperationName;
-  /** The operation's parts, files among them. */
-  readonly values: Readonly<Record<string, RequestValue>>;
+export interface TransferCall<N extends TransferOperationName> extends TransferTarget {
+  readonly operation: N;
+  /** The operation's parts, files among them, by the table's names. */
+  readonly values: ArgumentsOf<N, FileSegment>;
   /** MTOM for uploads (files as binary parts); inline for requests without files. */
   readonly form: WireForm;
   /** Whether the answer carries files (`return` elements of base64Binary). */
@@ -40,7 +40,7 @@ export interface TransferCall extends TransferTarget {
 /** The answer's text is small; this only bounds what a misbehaving server could make us hold. */
 const MAX_ANSWER_MARKUP = 64 * 1024 * 1024;
 
-export async function callTransfer(call: TransferCall): Promise<ReceivedMessage> {
+export async function callTransfer<N extends TransferOperationName>(call: TransferCall<N>): Promise<ReceivedMessage> {
   const { url } = call;
   const message = encodeMessage(clientText(() => requestSegments(call.operation, call.values)), call.form);
   const transport = url.protocol === 'https:' ? await import('node:https') : await import('node:http');
@@ -73,7 +73,7 @@ export async function callTransfer(call: TransferCall): Promise<ReceivedMessage>
   });
 }
 
-async function receive(call: TransferCall, response: IncomingMessage): Promise<ReceivedMessage> {
+async function receive<N extends TransferOperationName>(call: TransferCall<N>, response: IncomingMessage): Promise<ReceivedMessage> {
   const { url } = call;
   const status = response.statusCode ?? 0;
   if (status === 401 || status === 404 || (status >= 300 && status < 400)) {
@@ -116,7 +116,7 @@ function isFormatError(error: unknown): boolean {
 }
 
 /** Sends files up as MTOM under a progress bar; the answer carries none. */
-export async function uploadFiles(target: TransferTarget, operation: OperationName, values: TransferCall['values'], label: string, bytes: number): Promise<void> {
+export async function uploadFiles<N extends TransferOperationName>(target: TransferTarget, operation: N, values: ArgumentsOf<N, FileSegment>, label: string, bytes: number): Promise<void> {
   const progress = createProgress(`upload ${label}`, bytes);
   try {
     await callTransfer({ ...target, operation, values, form: 'mtom', answersFiles: false, newFilePath: noFilesExpected, upload: progress });

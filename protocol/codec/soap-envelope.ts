@@ -40,7 +40,7 @@ export function escapeXmlLossy(text: string): string {
 }
 
 /** A part's value in a request: text, or files for the binary parts. */
-export type RequestValue = string | number | boolean | readonly (string | number | boolean)[] | readonly FileSegment[];
+export type RequestValue = string | number | boolean | readonly (string | number | boolean)[] | FileSegment | readonly FileSegment[];
 
 /**
  * The document/literal request of an operation: its wrapper element holds one namespace-
