@@ -21,7 +21,9 @@ export interface BareRelay {
  */
 export async function startBareRelay(busAddress: string, profile: string, framework: RelayFramework = 'express'): Promise<BareRelay> {
   const port = await freeLoopbackPort();
-  const child = spawn(process.execPath, [SCRIPT, String(port), busAddress, DEFAULT_SERVICE_PATH, profile, framework], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  const child = spawn(process.execPath, [SCRIPT, String(port), busAddress, DEFAULT_SERVICE_PATH, profile, framework], {
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
   // Killed with the bench if it ends first (the relay also exits when its IPC channel closes,

@@ -67,7 +67,17 @@ export async function startBenchSetup(projectRoot: string): Promise<BenchSetup> 
     const log = openSync(logFile, 'w');
     // A benchmark that dies or is interrupted must leave nothing behind (the bus and daemon modules see to theirs).
     process.once('exit', cleanUpOnExit);
-    const gatewayArgs = ['--host', '127.0.0.1', '--port', String(port), '--bus-address', bus.address, '--log-format', 'json', ...words(process.env.BENCH_GATEWAY_ARGS)];
+    const gatewayArgs = [
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--bus-address',
+      bus.address,
+      '--log-format',
+      'json',
+      ...words(process.env.BENCH_GATEWAY_ARGS),
+    ];
     gateway = spawn(process.execPath, [...words(process.env.BENCH_GATEWAY_NODE_ARGS), join(projectRoot, 'dist', 'server', 'main.js'), ...gatewayArgs], {
       stdio: ['ignore', 'ignore', log],
       // The caller's own DISNIX_WEBSERVICE_* settings would change what is measured.

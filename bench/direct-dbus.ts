@@ -25,8 +25,12 @@ export async function connectDirect(busAddress: string): Promise<DirectDisnix> {
     if (message.member === 'failure') job.reject(new Error(`job ${jobId} failed`));
     else job.resolve(results ?? []);
   });
-  const call = (member: string, signature: string, body: unknown[], target = { destination: DISNIX_BUS_NAME, path: DISNIX_OBJECT_PATH, interface: DISNIX_INTERFACE }) =>
-    bus.call(new dbus.Message({ ...target, member, signature, body }));
+  const call = (
+    member: string,
+    signature: string,
+    body: unknown[],
+    target = { destination: DISNIX_BUS_NAME, path: DISNIX_OBJECT_PATH, interface: DISNIX_INTERFACE },
+  ) => bus.call(new dbus.Message({ ...target, member, signature, body }));
   await call('AddMatch', 's', [`type='signal',interface='${DISNIX_INTERFACE}',path='${DISNIX_OBJECT_PATH}'`], {
     destination: 'org.freedesktop.DBus',
     path: '/org/freedesktop/DBus',

@@ -19,7 +19,9 @@ const POLICY_RC = '/usr/sbin/policy-rc.d';
 
 /** Installs openssh-server/-client from Debian when missing and allowed; false when sshd cannot be had. */
 export function ensureOpenssh(install: boolean, log: (message: string) => void): boolean {
-  const missing = [existsSync(SSHD) ? undefined : 'openssh-server', existsSync('/usr/bin/ssh') ? undefined : 'openssh-client'].filter((p): p is string => p !== undefined);
+  const missing = [existsSync(SSHD) ? undefined : 'openssh-server', existsSync('/usr/bin/ssh') ? undefined : 'openssh-client'].filter(
+    (p): p is string => p !== undefined,
+  );
   if (missing.length === 0) return true;
   if (!install || process.getuid?.() !== 0 || !existsSync('/usr/bin/apt-get')) return false;
   log(`installing ${missing.join(' ')} (Debian) for the ssh baseline`);
@@ -68,9 +70,25 @@ export async function startLoopbackSshd(dir: string): Promise<LoopbackSshd> {
   const killOnExit = () => sshd.kill('SIGKILL');
   process.once('exit', killOnExit);
   const command = [
-    'ssh', '-F', '/dev/null', '-p', String(port), '-i', join(dir, 'client_key'),
-    '-o', 'IdentitiesOnly=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null',
-    '-o', 'BatchMode=yes', '-o', 'LogLevel=ERROR', `${userInfo().username}@127.0.0.1`, 'true',
+    'ssh',
+    '-F',
+    '/dev/null',
+    '-p',
+    String(port),
+    '-i',
+    join(dir, 'client_key'),
+    '-o',
+    'IdentitiesOnly=yes',
+    '-o',
+    'StrictHostKeyChecking=no',
+    '-o',
+    'UserKnownHostsFile=/dev/null',
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'LogLevel=ERROR',
+    `${userInfo().username}@127.0.0.1`,
+    'true',
   ];
   const stop = () => {
     process.off('exit', killOnExit);

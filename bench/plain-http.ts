@@ -19,7 +19,10 @@ async function serve(port: number, dir: string): Promise<void> {
     const file = join(dir, basename(decodeURIComponent(req.url ?? '/x')));
     const done = (status: number) => res.writeHead(status).end();
     if (req.method === 'PUT') {
-      pipeline(req, createWriteStream(file, { highWaterMark: CHUNK })).then(() => done(201), () => done(500));
+      pipeline(req, createWriteStream(file, { highWaterMark: CHUNK })).then(
+        () => done(201),
+        () => done(500),
+      );
     } else {
       stat(file).then(
         (info) => {
@@ -60,7 +63,14 @@ async function get(url: string, file: string): Promise<void> {
 }
 
 const [mode, a, b] = process.argv.slice(2);
-const run = mode === 'serve' ? serve(Number(a), b) : mode === 'put' ? put(a, b) : mode === 'get' ? get(a, b) : Promise.reject(new Error('usage: plain-http.js serve PORT DIR | put URL FILE | get URL FILE'));
+const run =
+  mode === 'serve'
+    ? serve(Number(a), b)
+    : mode === 'put'
+      ? put(a, b)
+      : mode === 'get'
+        ? get(a, b)
+        : Promise.reject(new Error('usage: plain-http.js serve PORT DIR | put URL FILE | get URL FILE'));
 run.catch((error: unknown) => {
   process.stderr.write(`plain-http: ${(error as Error).message}\n`);
   process.exit(1);

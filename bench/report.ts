@@ -49,7 +49,10 @@ export function formatTable(rows: readonly BenchRow[], machine: MachineInfo): st
   ].join('\n');
 }
 
-export function writeResults(file: string, results: { machine: MachineInfo; quick: boolean; startedAt: string; rows: readonly BenchRow[]; skipped: readonly string[] }): void {
+export function writeResults(
+  file: string,
+  results: { machine: MachineInfo; quick: boolean; startedAt: string; rows: readonly BenchRow[]; skipped: readonly string[] },
+): void {
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
 }

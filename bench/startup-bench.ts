@@ -33,9 +33,29 @@ export async function runStartupBench(context: BenchContext, projectRoot: string
   }
   const measure = 'client --lock + --unlock, 2 processes';
   const clientMs = median(samples.client);
-  const rows = [ratioRow({ measure, value: clientMs, unit: 'ms', baselineLabel: '2 x node -e 0', baseline: median(samples.node), note: `median of ${samples.client.length}` })];
+  const rows = [
+    ratioRow({
+      measure,
+      value: clientMs,
+      unit: 'ms',
+      baselineLabel: '2 x node -e 0',
+      baseline: median(samples.node),
+      note: `median of ${samples.client.length}`,
+    }),
+  ];
   if (ssh) {
-    rows.unshift(ratioRow({ measure, value: clientMs, unit: 'ms', baselineLabel: '2 x ssh 127.0.0.1 true', baseline: median(samples.ssh), target: 'ratio < 0.5', met: clientMs / median(samples.ssh) < 0.5, note: `median of ${samples.client.length}` }));
+    rows.unshift(
+      ratioRow({
+        measure,
+        value: clientMs,
+        unit: 'ms',
+        baselineLabel: '2 x ssh 127.0.0.1 true',
+        baseline: median(samples.ssh),
+        target: 'ratio < 0.5',
+        met: clientMs / median(samples.ssh) < 0.5,
+        note: `median of ${samples.client.length}`,
+      }),
+    );
   }
   return rows;
 }

@@ -46,7 +46,13 @@ export interface Service {
 }
 
 /** Starts a long-running process and resolves once `ready` says it serves. */
-export async function startService(command: string, args: readonly string[], env: NodeJS.ProcessEnv, scratch: string, ready: (child: ChildProcess) => Promise<void>): Promise<Service> {
+export async function startService(
+  command: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  scratch: string,
+  ready: (child: ChildProcess) => Promise<void>,
+): Promise<Service> {
   const rssFile = join(scratch, `rss-${process.pid}-${counter++}`);
   const child = spawn(command, args, { env: { ...env, BENCH_PEAK_RSS_FILE: rssFile }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';

@@ -41,7 +41,18 @@ export function sizeLabel(bytes: number): string {
 }
 
 export function formatTransferTable(result: TransferBenchResult): string {
-  const header = ['Size', 'Direction', 'Gateway MiB/s', 'Plain HTTP MiB/s', 'Ratio', 'scp MiB/s', 'Gateway peak RSS', 'Client peak RSS', 'HTTP server/client RSS', 'Intact'];
+  const header = [
+    'Size',
+    'Direction',
+    'Gateway MiB/s',
+    'Plain HTTP MiB/s',
+    'Ratio',
+    'scp MiB/s',
+    'Gateway peak RSS',
+    'Client peak RSS',
+    'HTTP server/client RSS',
+    'Intact',
+  ];
   const rows: string[][] = [];
   const rss = (mib?: number) => (mib === undefined ? '-' : `${mib.toFixed(0)} MiB`);
   for (const size of result.sizes) {
@@ -95,8 +106,14 @@ export function transferRows(result: TransferBenchResult): BenchRow[] {
           unit: 'MiB/s',
           baselineLabel: 'plain HTTP over loopback',
           baseline: plain.mibPerSecond,
-          ...(gib ? { target: `>= ${RATE_TARGET} of plain HTTP${scp ? ', faster than scp' : ''}`, met: ratio >= RATE_TARGET && (!scp || gateway.mibPerSecond > scp.mibPerSecond) } : {}),
-          note: [scp ? `scp ${scp.mibPerSecond.toFixed(0)} MiB/s` : undefined, gateway.intact ? undefined : 'NOT INTACT'].filter(Boolean).join('; ') || undefined,
+          ...(gib
+            ? {
+                target: `>= ${RATE_TARGET} of plain HTTP${scp ? ', faster than scp' : ''}`,
+                met: ratio >= RATE_TARGET && (!scp || gateway.mibPerSecond > scp.mibPerSecond),
+              }
+            : {}),
+          note:
+            [scp ? `scp ${scp.mibPerSecond.toFixed(0)} MiB/s` : undefined, gateway.intact ? undefined : 'NOT INTACT'].filter(Boolean).join('; ') || undefined,
         }),
       );
     }

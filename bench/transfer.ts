@@ -24,7 +24,15 @@ import { startPrivateBus } from '../demo/private-bus';
 import type { BenchContext, BenchRow } from './bench-types';
 import { freeLoopbackPort } from './free-port';
 import { ensureOpenssh, startLoopbackSshd } from './loopback-sshd';
-import { type DirectionPair, type TransferBenchResult, type TransferMeasure, type TransferSizeResult, formatTransferTable, sizeLabel, transferRows } from './transfer-report';
+import {
+  type DirectionPair,
+  type TransferBenchResult,
+  type TransferMeasure,
+  type TransferSizeResult,
+  formatTransferTable,
+  sizeLabel,
+  transferRows,
+} from './transfer-report';
 import { type Finished, type Service, digest, httpReady, nodeArgs, printed, runMeasured, startService, writePayload } from './transfer-processes';
 
 // The product's build, as it runs in production (this benchmark runs from dist-dev/).
@@ -58,7 +66,13 @@ export async function measureTransfers(options: TransferBenchOptions = {}): Prom
   try {
     const bus = await startPrivateBus({ dir: join(work, 'bus') });
     cleanups.push(() => bus.stop());
-    const daemon = await startService(process.execPath, [SCRIPTS.daemon, '--bus-address', bus.address, '--state-dir', join(work, 'daemon')], process.env, work, printed('ready'));
+    const daemon = await startService(
+      process.execPath,
+      [SCRIPTS.daemon, '--bus-address', bus.address, '--state-dir', join(work, 'daemon')],
+      process.env,
+      work,
+      printed('ready'),
+    );
     cleanups.push(() => daemon.stop());
     let scp: ScpTarget | undefined;
     let scpStatus = 'not measured (--no-scp)';
@@ -79,7 +93,12 @@ export async function measureTransfers(options: TransferBenchOptions = {}): Prom
       log(`transfer: ${sizeLabel(bytes)}`);
       sizes.push(await measureSize(work, bus.address, bytes, scp, log));
     }
-    const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model.trim() ?? 'unknown', memoryGiB: Math.round(totalmem() / 1024 ** 3), node: process.version };
+    const machine = {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
+      memoryGiB: Math.round(totalmem() / 1024 ** 3),
+      node: process.version,
+    };
     return { startedAt: new Date().toISOString(), machine, scp: scpStatus, sizes, notes };
   } finally {
     for (const cleanup of cleanups.reverse()) await Promise.resolve(cleanup()).catch(() => undefined);
@@ -87,7 +106,13 @@ export async function measureTransfers(options: TransferBenchOptions = {}): Prom
   }
 }
 
-async function measureSize(work: string, busAddress: string, bytes: number, scp: ScpTarget | undefined, log: (message: string) => void): Promise<TransferSizeResult> {
+async function measureSize(
+  work: string,
+  busAddress: string,
+  bytes: number,
+  scp: ScpTarget | undefined,
+  log: (message: string) => void,
+): Promise<TransferSizeResult> {
   const payload = join(work, 'payload');
   await writePayload(payload, bytes);
   const expected = await digest(payload);
@@ -126,8 +151,19 @@ async function measureGateway(work: string, busAddress: string, payload: string,
   const args = ['--host', '127.0.0.1', '--port', String(port), '--bus-address', busAddress, '--upload-dir', uploads, '--log-level', 'warn'];
   const url = `http://127.0.0.1:${port}/DisnixWebService/services/DisnixWebService`;
   const auth = `Basic ${Buffer.from(`${credentials.DISNIX_WEBSERVICE_USERNAME}:${credentials.DISNIX_WEBSERVICE_PASSWORD}`).toString('base64')}`;
-  const gateway: Service = await startService(process.execPath, nodeArgs(SCRIPTS.gateway, args), { ...process.env, ...credentials }, work, httpReady(`${url}?wsdl`, auth));
-  const clientEnv = { PATH: process.env.PATH, TMPDIR: clientTmp, DISNIX_SOAP_CLIENT_USERNAME: credentials.DISNIX_WEBSERVICE_USERNAME, DISNIX_SOAP_CLIENT_PASSWORD: credentials.DISNIX_WEBSERVICE_PASSWORD };
+  const gateway: Service = await startService(
+    process.execPath,
+    nodeArgs(SCRIPTS.gateway, args),
+    { ...process.env, ...credentials },
+    work,
+    httpReady(`${url}?wsdl`, auth),
+  );
+  const clientEnv = {
+    PATH: process.env.PATH,
+    TMPDIR: clientTmp,
+    DISNIX_SOAP_CLIENT_USERNAME: credentials.DISNIX_WEBSERVICE_USERNAME,
+    DISNIX_SOAP_CLIENT_PASSWORD: credentials.DISNIX_WEBSERVICE_PASSWORD,
+  };
   try {
     const up = await runMeasured(process.execPath, nodeArgs(SCRIPTS.client, ['--target', url, '--import', '--localfile', payload]), clientEnv, work);
     const imported = join(work, 'daemon', 'imported');
@@ -211,7 +247,14 @@ function parseSize(text: string): number {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { sizes: { type: 'string' }, 'tmp-dir': { type: 'string' }, 'no-scp': { type: 'boolean' }, 'no-install': { type: 'boolean' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      sizes: { type: 'string' },
+      'tmp-dir': { type: 'string' },
+      'no-scp': { type: 'boolean' },
+      'no-install': { type: 'boolean' },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
     strict: true,
   });
   if (values.help) {
@@ -219,11 +262,18 @@ async function main(): Promise<void> {
     return;
   }
   const sizes = values.sizes?.split(',').map(parseSize) ?? DEFAULT_SIZES;
-  const result = await measureTransfers({ sizes, tmpDir: values['tmp-dir'], scp: !values['no-scp'], installOpenssh: !values['no-install'], log: (m) => process.stderr.write(`${m}\n`) });
+  const result = await measureTransfers({
+    sizes,
+    tmpDir: values['tmp-dir'],
+    scp: !values['no-scp'],
+    installOpenssh: !values['no-install'],
+    log: (m) => process.stderr.write(`${m}\n`),
+  });
   process.stdout.write(formatTransferTable(result));
   const file = writeResults(result, values.out ?? 'transfer.json');
   process.stderr.write(`results written to ${file}\n`);
-  if (result.sizes.some((size) => [size.gateway, size.plainHttp, ...(size.scp ? [size.scp] : [])].some((pair) => !pair.upload.intact || !pair.download.intact))) process.exitCode = 1;
+  if (result.sizes.some((size) => [size.gateway, size.plainHttp, ...(size.scp ? [size.scp] : [])].some((pair) => !pair.upload.intact || !pair.download.intact)))
+    process.exitCode = 1;
 }
 
 if (require.main === module) {

@@ -232,8 +232,7 @@ async function unpack(layout: DemoLayout, reader: ByteReader, staging: string): 
 }
 
 function checkHeader(layout: DemoLayout, value: Record<string, unknown>): RecordHeader {
-  const isName = (name: unknown): name is string =>
-    typeof name === 'string' && storeBasename(layout, join(layout.storeDir, name)) === name;
+  const isName = (name: unknown): name is string => typeof name === 'string' && storeBasename(layout, join(layout.storeDir, name)) === name;
   const { kind, entry, path } = value;
   if (kind !== 'file' && kind !== 'directory' && kind !== 'symlink') return fail(`unknown record kind '${String(kind)}'`);
   if (!isName(entry)) {

@@ -17,7 +17,10 @@ type Args = unknown[];
 const strings = (value: unknown) => value as string[];
 const string = (value: unknown) => value as string;
 /** How the real daemon lists paths in a header: each followed by a space. */
-const list = (value: unknown) => strings(value).map((item) => `${item} `).join('');
+const list = (value: unknown) =>
+  strings(value)
+    .map((item) => `${item} `)
+    .join('');
 /** A job that ends with `finish` once the work is done. */
 const done = (work: Promise<unknown>) => work.then(() => finished);
 
@@ -25,8 +28,7 @@ const dysnomia = (operation: DysnomiaOperation, verb: string = operation): JobMe
   signature: 'sssas',
   header: ([path, container, type, args]) =>
     `${verb}: ${string(path)} of type: ${string(type)} in container: ${string(container)} with arguments: ${list(args)}`,
-  run: (env, job, [path, container, type, args]: Args) =>
-    done(runDysnomia(env, job, operation, string(path), string(container), string(type), strings(args))),
+  run: (env, job, [path, container, type, args]: Args) => done(runDysnomia(env, job, operation, string(path), string(container), string(type), strings(args))),
 });
 
 export const JOB_METHODS: Readonly<Record<string, JobMethod>> = {
@@ -90,14 +92,12 @@ export const JOB_METHODS: Readonly<Record<string, JobMethod>> = {
   query_all_snapshots: {
     signature: 'ss',
     header: ([container, component]) => `Query all snapshots from container: ${string(container)} and component: ${string(component)}`,
-    run: async (env, _job, [container, component]: Args) =>
-      succeeded(await querySnapshots(env, string(container), string(component), false)),
+    run: async (env, _job, [container, component]: Args) => succeeded(await querySnapshots(env, string(container), string(component), false)),
   },
   query_latest_snapshot: {
     signature: 'ss',
     header: ([container, component]) => `Query latest snapshot from container: ${string(container)} and component: ${string(component)}`,
-    run: async (env, _job, [container, component]: Args) =>
-      succeeded(await querySnapshots(env, string(container), string(component), true)),
+    run: async (env, _job, [container, component]: Args) => succeeded(await querySnapshots(env, string(container), string(component), true)),
   },
   print_missing_snapshots: {
     signature: 'as',

@@ -18,10 +18,8 @@ export interface Snapshot {
   readonly mtimeMs: number;
 }
 
-const stateDir = (env: DemoEnv, container: string, component: string) =>
-  join(env.layout.componentStateDir, container, component);
-const componentDir = (env: DemoEnv, container: string, component: string) =>
-  join(env.layout.snapshotsDir, container, component);
+const stateDir = (env: DemoEnv, container: string, component: string) => join(env.layout.componentStateDir, container, component);
+const componentDir = (env: DemoEnv, container: string, component: string) => join(env.layout.snapshotsDir, container, component);
 
 /** The tree as `tar -v` lists it under `state/`, which is what Dysnomia's modules log. */
 function listing(node: FsNode, prefix = 'state'): string[] {
@@ -47,7 +45,10 @@ function isEntryName(name: string): boolean {
 async function subdirectories(dir: string, only: string): Promise<string[]> {
   if (only !== '') return isEntryName(only) ? [only] : [];
   const names = await readdir(dir, { withFileTypes: true }).catch(() => []);
-  return names.filter((entry) => entry.isDirectory() && !entry.name.startsWith('.')).map((entry) => entry.name).sort();
+  return names
+    .filter((entry) => entry.isDirectory() && !entry.name.startsWith('.'))
+    .map((entry) => entry.name)
+    .sort();
 }
 
 /** Snapshots of every matching component, oldest first within each component. */
@@ -150,12 +151,7 @@ export function resolveSnapshots(env: DemoEnv, relatives: readonly string[]): st
   return relatives.map((relative) => snapshotPath(env, relative));
 }
 
-export async function importSnapshots(
-  env: DemoEnv,
-  container: string,
-  component: string,
-  dirs: readonly string[],
-): Promise<void> {
+export async function importSnapshots(env: DemoEnv, container: string, component: string, dirs: readonly string[]): Promise<void> {
   if (container === '') throw new JobError('ERROR: No container specified!');
   if (component === '') throw new JobError('ERROR: No component specified!');
   if (!isEntryName(container) || !isEntryName(component)) {

@@ -89,12 +89,7 @@ export async function readReferences(layout: DemoLayout, path: string): Promise<
 }
 
 /** Adds a tree under the given entry name, atomically: it is either absent or complete. */
-export async function registerPath(
-  layout: DemoLayout,
-  name: string,
-  tree: FsNode,
-  references: readonly string[],
-): Promise<string> {
+export async function registerPath(layout: DemoLayout, name: string, tree: FsNode, references: readonly string[]): Promise<string> {
   const path = join(layout.storeDir, name);
   if (!BASENAME.test(name)) throw new JobError(`error: invalid store path name '${name}'`);
   if (await isValidPath(layout, path)) return path;
@@ -119,9 +114,7 @@ export async function addStorePath(
   references: readonly string[] = [],
 ): Promise<string> {
   const tree: FsNode =
-    typeof content === 'string' || Buffer.isBuffer(content)
-      ? { type: 'file', executable: false, data: Buffer.from(content) }
-      : treeFromFiles(content);
+    typeof content === 'string' || Buffer.isBuffer(content) ? { type: 'file', executable: false, data: Buffer.from(content) } : treeFromFiles(content);
   const fingerprint = `source:${JSON.stringify(references)}:${hashTree(tree)}`;
   const path = makeStorePath(layout, name, fingerprint);
   return registerPath(layout, basename(path), tree, references);
@@ -148,7 +141,10 @@ export async function readDerivation(layout: DemoLayout, drvPath: string): Promi
 /** Every valid path, as absolute paths, in name order. */
 export async function listStorePaths(layout: DemoLayout): Promise<string[]> {
   const names = await readdir(layout.storeDir);
-  return names.filter((name) => BASENAME.test(name)).sort().map((name) => join(layout.storeDir, name));
+  return names
+    .filter((name) => BASENAME.test(name))
+    .sort()
+    .map((name) => join(layout.storeDir, name));
 }
 
 export async function deleteStorePath(layout: DemoLayout, path: string): Promise<void> {
@@ -184,9 +180,7 @@ export async function invalidPaths(layout: DemoLayout, paths: readonly string[])
         () => true,
         () => false,
       );
-      throw new JobError(
-        exists ? `error: path '${path}' is not in the Nix store` : `error: getting status of '${path}': No such file or directory`,
-      );
+      throw new JobError(exists ? `error: path '${path}' is not in the Nix store` : `error: getting status of '${path}': No such file or directory`);
     }
     if (!(await isValidPath(layout, path))) invalid.push(path);
   }

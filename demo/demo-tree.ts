@@ -57,7 +57,10 @@ export function assertEntryName(name: string): void {
 export function treeFromFiles(files: Readonly<Record<string, string | Buffer>>, executable = false): FsNode {
   const root: Record<string, FsNode> = {};
   for (const [relative, content] of Object.entries(files)) {
-    const parts = posix.normalize(relative).split('/').filter((part) => part !== '');
+    const parts = posix
+      .normalize(relative)
+      .split('/')
+      .filter((part) => part !== '');
     parts.forEach(assertEntryName);
     let dir = root;
     for (const part of parts.slice(0, -1)) {

@@ -39,7 +39,12 @@ async function main(): Promise<void> {
     if (command.kind !== 'run') throw new Error('unexpected command line');
     gateway = await startGateway(command.config, createLogger({ level: command.config.logLevel }));
   } catch (error) {
-    const reason = error instanceof ConfigError ? error.problems.join('; ') : (error as NodeJS.ErrnoException).code === 'EADDRINUSE' ? `port ${port} is in use (set DISNIX_WEBSERVICE_PORT to another)` : (error as Error).message;
+    const reason =
+      error instanceof ConfigError
+        ? error.problems.join('; ')
+        : (error as NodeJS.ErrnoException).code === 'EADDRINUSE'
+          ? `port ${port} is in use (set DISNIX_WEBSERVICE_PORT to another)`
+          : (error as Error).message;
     process.stderr.write(`demo: the gateway cannot start: ${reason}\n`);
     await stopAll(1);
     return;

@@ -15,14 +15,7 @@ export type CliSource =
   | { from: 'path' } // the first positional path
   | { from: 'localFiles' }; // file contents read from local paths (transfer operations)
 
-export type CliValueOption =
-  | 'profile'
-  | 'container'
-  | 'component'
-  | 'type'
-  | 'arguments'
-  | 'deleteOld'
-  | 'keep';
+export type CliValueOption = 'profile' | 'container' | 'component' | 'type' | 'arguments' | 'deleteOld' | 'keep';
 
 /**
  * What a value must look like beyond its type. disnix-service checks none of this itself and
@@ -92,7 +85,6 @@ export interface Operation {
   readonly cli?: CliOperation;
   readonly summary: string;
 }
-
 
 const paths = { from: 'paths' } as const;
 const path = { from: 'path' } as const;
@@ -266,7 +258,11 @@ export const operations = {
   },
   importSnapshots: {
     summary: 'Moves snapshot directories that are on the target into its snapshot store',
-    params: [{ ...container, check: 'name' }, { ...component, check: 'name' }, { name: 'snapshots', kind: 'strings', cli: paths }],
+    params: [
+      { ...container, check: 'name' },
+      { ...component, check: 'name' },
+      { name: 'snapshots', kind: 'strings', cli: paths },
+    ],
     result: 'none',
     dbus: { method: 'import_snapshots', signature: 'ssas', endsWith: 'finish' },
     cli: { flag: 'import-snapshots', transfer: 'remotefile' },

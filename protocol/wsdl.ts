@@ -74,17 +74,8 @@ function partElement(part: Pick<Part, 'name' | 'kind'>): string {
 
 /** A global wrapper element with an anonymous sequence of the given parts. */
 function wrapperElement(name: string, parts: readonly Pick<Part, 'name' | 'kind'>[]): string[] {
-  const sequence =
-    parts.length === 0
-      ? ['          <xs:sequence/>']
-      : ['          <xs:sequence>', ...parts.map(partElement), '          </xs:sequence>'];
-  return [
-    `      <xs:element name="${escapeAttribute(name)}">`,
-    '        <xs:complexType>',
-    ...sequence,
-    '        </xs:complexType>',
-    '      </xs:element>',
-  ];
+  const sequence = parts.length === 0 ? ['          <xs:sequence/>'] : ['          <xs:sequence>', ...parts.map(partElement), '          </xs:sequence>'];
+  return [`      <xs:element name="${escapeAttribute(name)}">`, '        <xs:complexType>', ...sequence, '        </xs:complexType>', '      </xs:element>'];
 }
 
 function schemaElements(name: string, operation: Operation): string[] {

@@ -4,7 +4,10 @@ const fs = require('node:fs');
 const path = require('node:path');
 const root = path.join(__dirname, '..');
 const outDir = path.join(root, process.argv[2] ?? 'dist');
-for (const [dir, wanted] of [['wsdl', /\.wsdl$/], ['server/jobs-page/static', /\.(html|js|css|svg)$/]]) {
+for (const [dir, wanted] of [
+  ['wsdl', /\.wsdl$/],
+  ['server/jobs-page/static', /\.(html|js|css|svg)$/],
+]) {
   const from = path.join(root, dir);
   const to = path.join(outDir, dir);
   fs.mkdirSync(to, { recursive: true });

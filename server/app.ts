@@ -45,7 +45,18 @@ export function createApp({ config, bus, relay, metrics, logger, jobsPage }: App
   if (auth) app.use(config.noAuthFrom ? exemptAddresses(config.noAuthFrom, auth) : auth);
   app.use(continueOnceAdmitted);
 
-  app.post(config.servicePath, soapCallRoute({ calls: jobsPage?.history, relay, jobTimeouts: config.jobTimeouts, maxBodyBytes: config.maxBodyBytes, uploadDir: config.uploadDir, logger, metrics }));
+  app.post(
+    config.servicePath,
+    soapCallRoute({
+      calls: jobsPage?.history,
+      relay,
+      jobTimeouts: config.jobTimeouts,
+      maxBodyBytes: config.maxBodyBytes,
+      uploadDir: config.uploadDir,
+      logger,
+      metrics,
+    }),
+  );
 
   // GETs only, after the SOAP route, so that calls need not walk them: the jobs page (its
   // routes are all GETs), the metrics and the WSDL.

@@ -43,7 +43,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  const message = error instanceof ConfigError ? error.problems.join('\n  ') : (error as Error)?.message ?? String(error);
+  const message = error instanceof ConfigError ? error.problems.join('\n  ') : ((error as Error)?.message ?? String(error));
   process.stderr.write(`disnix-webservice: ${message}\n`);
   process.exit(error instanceof ConfigError ? 2 : 1);
 });

@@ -1,13 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import {
-  operationNames,
-  getOperation,
-  type CliValueOption,
-  type Operation,
-  type OperationName,
-  type Part,
-  DEFAULT_SERVICE_PATH,
-} from '../protocol/operations';
+import { operationNames, getOperation, type CliValueOption, type Operation, type OperationName, type Part, DEFAULT_SERVICE_PATH } from '../protocol/operations';
 import { ClientError, usageError } from './errors';
 
 /** A value the command line gives a SOAP part. */
@@ -108,13 +100,10 @@ export const generalOptions: readonly OptionSpec[] = [
 export const operationShortFlags: Readonly<Record<string, string>> = { realise: 'r', 'query-installed': 'q' };
 
 export const SHELL_FLAG = 'shell';
-export const SHELL_UNSUPPORTED =
-  '--shell cannot travel over the SOAP API: disnix-service has no D-Bus method for it; use disnix-ssh-client for shell sessions';
+export const SHELL_UNSUPPORTED = '--shell cannot travel over the SOAP API: disnix-service has no D-Bus method for it; use disnix-ssh-client for shell sessions';
 
 /** Every operation flag, in table order; several operations share one when a transfer flag tells them apart. */
-export const operationFlags: readonly string[] = [
-  ...new Set(operationNames.flatMap((name) => getOperation(name).cli?.flag ?? [])),
-];
+export const operationFlags: readonly string[] = [...new Set(operationNames.flatMap((name) => getOperation(name).cli?.flag ?? []))];
 
 type ArgOption = NonNullable<ParseArgsConfig['options']>[string];
 
@@ -128,10 +117,7 @@ const parseConfig: ParseArgsConfig = {
   allowPositionals: true,
   options: Object.fromEntries([
     ...[...operationFlags, SHELL_FLAG].map((flag) => [flag, argOption('boolean', operationShortFlags[flag])]),
-    ...[...Object.values(valueOptions), ...generalOptions].map((spec) => [
-      spec.flag,
-      argOption(spec.type, spec.short, spec.multiple),
-    ]),
+    ...[...Object.values(valueOptions), ...generalOptions].map((spec) => [spec.flag, argOption(spec.type, spec.short, spec.multiple)]),
   ]),
 };
 
@@ -193,9 +179,7 @@ function parseTarget(target: ParsedValues[string]): URL {
   }
   const url = URL.canParse(target) ? new URL(target) : undefined;
   if (url?.protocol !== 'http:' && url?.protocol !== 'https:') {
-    throw usageError(
-      `--target ${target} is not an http:// or https:// URL; give the service URL, such as http://host:8080${DEFAULT_SERVICE_PATH}`,
-    );
+    throw usageError(`--target ${target} is not an http:// or https:// URL; give the service URL, such as http://host:8080${DEFAULT_SERVICE_PATH}`);
   }
   return url;
 }

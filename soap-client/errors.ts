@@ -76,10 +76,7 @@ export function networkError(url: URL, error: unknown): ClientError {
   if (code !== undefined && Object.hasOwn(connectionErrors, code)) {
     return new ClientError(`the connection to the gateway at ${endpoint} failed: ${connectionErrors[code]} (${code})`);
   }
-  const explanation =
-    (code && Object.hasOwn(connectErrors, code) && connectErrors[code]) ||
-    (error instanceof Error && error.message) ||
-    String(error);
+  const explanation = (code && Object.hasOwn(connectErrors, code) && connectErrors[code]) || (error instanceof Error && error.message) || String(error);
   return new ClientError(`cannot reach the gateway at ${endpoint}: ${explanation}${code ? ` (${code})` : ''}`);
 }
 
@@ -93,9 +90,7 @@ export function httpError(url: URL, status: number, statusText: string, location
           'Set DISNIX_SOAP_CLIENT_USERNAME and DISNIX_SOAP_CLIENT_PASSWORD to an account it accepts.',
       );
     case 403:
-      return new ClientError(
-        `the gateway at ${endpoint} accepted the credentials but denies access (HTTP 403 Forbidden)`,
-      );
+      return new ClientError(`the gateway at ${endpoint} accepted the credentials but denies access (HTTP 403 Forbidden)`);
     case 404:
       return new ClientError(
         `the gateway at ${endpoint} has no service at ${url.pathname} (HTTP 404 Not Found): the endpoint path looks wrong\n` +
@@ -103,9 +98,7 @@ export function httpError(url: URL, status: number, statusText: string, location
       );
     default: {
       const redirect = location ? `; it points to ${location}, use that URL as the target` : '';
-      return new ClientError(
-        `the gateway at ${endpoint} answered HTTP ${status}${statusText ? ` ${statusText}` : ''} instead of a SOAP response${redirect}`,
-      );
+      return new ClientError(`the gateway at ${endpoint} answered HTTP ${status}${statusText ? ` ${statusText}` : ''} instead of a SOAP response${redirect}`);
     }
   }
 }

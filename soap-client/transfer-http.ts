@@ -42,7 +42,10 @@ const MAX_ANSWER_MARKUP = 64 * 1024 * 1024;
 
 export async function callTransfer<N extends TransferOperationName>(call: TransferCall<N>): Promise<ReceivedMessage> {
   const { url } = call;
-  const message = encodeMessage(clientText(() => requestSegments(call.operation, call.values)), call.form);
+  const message = encodeMessage(
+    clientText(() => requestSegments(call.operation, call.values)),
+    call.form,
+  );
   const transport = url.protocol === 'https:' ? await import('node:https') : await import('node:http');
   const headers: Record<string, string | number> = {
     'Content-Type': message.contentType,
@@ -116,7 +119,13 @@ function isFormatError(error: unknown): boolean {
 }
 
 /** Sends files up as MTOM under a progress bar; the answer carries none. */
-export async function uploadFiles<N extends TransferOperationName>(target: TransferTarget, operation: N, values: ArgumentsOf<N, FileSegment>, label: string, bytes: number): Promise<void> {
+export async function uploadFiles<N extends TransferOperationName>(
+  target: TransferTarget,
+  operation: N,
+  values: ArgumentsOf<N, FileSegment>,
+  label: string,
+  bytes: number,
+): Promise<void> {
   const progress = createProgress(`upload ${label}`, bytes);
   try {
     await callTransfer({ ...target, operation, values, form: 'mtom', answersFiles: false, newFilePath: noFilesExpected, upload: progress });

@@ -1,13 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { getOperation, operationNames, type CliValueOption, type Operation } from '../protocol/operations';
-import {
-  generalOptions,
-  operationShortFlags,
-  SHELL_FLAG,
-  valueOptions,
-  type OptionSpec,
-} from './cli';
+import { generalOptions, operationShortFlags, SHELL_FLAG, valueOptions, type OptionSpec } from './cli';
 
 const COLUMN = 30;
 const WIDTH = 80;

@@ -42,7 +42,10 @@ class SeededIds {
 
   hex(length: number): string {
     let out = '';
-    while (out.length < length) out += createHash('sha256').update(`${this.seed}#${this.#count++}`).digest('hex');
+    while (out.length < length)
+      out += createHash('sha256')
+        .update(`${this.seed}#${this.#count++}`)
+        .digest('hex');
     return out.slice(0, length);
   }
 
@@ -51,7 +54,6 @@ class SeededIds {
     return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
   }
 }
-
 
 const isFile = (value: unknown): value is Axis2File => typeof value === 'object' && value !== null && (value as Axis2File).kind === 'file';
 
@@ -115,7 +117,10 @@ export function axis2Request(operation: string, args: readonly Axis2Arg[], optio
     ),
   ];
   for (const { id, data } of attachments) {
-    mime.push(Buffer.from(`\r\n--${boundary}\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: binary\r\nContent-ID: <${id}>\r\n\r\n`), data);
+    mime.push(
+      Buffer.from(`\r\n--${boundary}\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: binary\r\nContent-ID: <${id}>\r\n\r\n`),
+      data,
+    );
   }
   mime.push(Buffer.from(`\r\n--${boundary}--\r\n`));
   // gzip's header holds a modification time; zlib writes 0 there, which keeps recordings stable.

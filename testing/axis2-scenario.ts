@@ -217,9 +217,21 @@ export function scenarioSteps(s: Seeded): Step[] {
         contents: Object.fromEntries(s.localSnapshotFiles.map((file) => [join(uploadedSnapshot, file.relative), file.content.toString('base64')])),
       },
     },
-    { operation: 'cleanSnapshots', args: [1, null, null], returns: 'void', expect: { kind: 'void' }, note: 'every container and component: keeps the newest of each' },
+    {
+      operation: 'cleanSnapshots',
+      args: [1, null, null],
+      returns: 'void',
+      expect: { kind: 'void' },
+      note: 'every container and component: keeps the newest of each',
+    },
     { operation: 'lock', args: ['axis2'], returns: 'void', expect: { kind: 'void' } },
-    { operation: 'lock', args: ['axis2'], returns: 'void', expect: { kind: 'fault', pattern: 'Cannot exclusively open the lock file!' }, note: 'locked already' },
+    {
+      operation: 'lock',
+      args: ['axis2'],
+      returns: 'void',
+      expect: { kind: 'fault', pattern: 'Cannot exclusively open the lock file!' },
+      note: 'locked already',
+    },
     { operation: 'unlock', args: ['axis2'], returns: 'void', expect: { kind: 'void' } },
     { operation: 'collectGarbage', args: [false], returns: 'void', expect: { kind: 'void' } },
   ];

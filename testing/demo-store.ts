@@ -11,11 +11,7 @@ import type { DerivationSpec } from '../demo/demo-store';
 export type { DerivationSpec };
 
 /** Adds `<store>/<hash>-<name>.drv`; realising it creates the same path without `.drv`. */
-export function addDerivation(
-  stateDir: string,
-  name: string,
-  options: Omit<DerivationSpec, 'name'> = {},
-): Promise<string> {
+export function addDerivation(stateDir: string, name: string, options: Omit<DerivationSpec, 'name'> = {}): Promise<string> {
   return store.addDerivation(demoLayout(stateDir), { name, ...options });
 }
 
@@ -43,12 +39,7 @@ export function outputOf(drvPath: string): string {
 }
 
 /** Writes files into the state of a component, as a running service would. */
-export async function writeComponentState(
-  stateDir: string,
-  container: string,
-  component: string,
-  files: Readonly<Record<string, string>>,
-): Promise<string> {
+export async function writeComponentState(stateDir: string, container: string, component: string, files: Readonly<Record<string, string>>): Promise<string> {
   const dir = join(demoLayout(stateDir).componentStateDir, container, component);
   for (const [relative, content] of Object.entries(files)) {
     await mkdir(dirname(join(dir, relative)), { recursive: true });

@@ -78,7 +78,14 @@ export async function startProxyEnvironment(setup: ProxySetup): Promise<ProxyEnv
     const longJob = setup.longJob === false ? undefined : client(['--activate', '--type', 'echo', '--arguments', `delay=${LONG_JOB_MS}`, path]);
     const [started, running] = [gw, proxy];
     return {
-      setup, gw, proxy, target, log, proxyOnlyUser, longJob, client,
+      setup,
+      gw,
+      proxy,
+      target,
+      log,
+      proxyOnlyUser,
+      longJob,
+      client,
       ca: await readFile(certFile),
       caFile: certFile,
       async close() {

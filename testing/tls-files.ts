@@ -13,9 +13,23 @@ export async function createCertificate(dir: string, name = 'server'): Promise<C
   const certFile = join(dir, `${name}.crt`);
   const keyFile = join(dir, `${name}.key`);
   await run('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
-    '-subj', '/CN=disnix-webservice test', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:deploy.example.org',
-    '-keyout', keyFile, '-out', certFile,
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=disnix-webservice test',
+    '-addext',
+    'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:deploy.example.org',
+    '-keyout',
+    keyFile,
+    '-out',
+    certFile,
   ]);
   return { certFile, keyFile };
 }

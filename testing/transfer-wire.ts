@@ -40,7 +40,10 @@ export function mtomRequest(operation: string, parts: Parts, boundary = 'MIMEBou
     .map(([name, value], index) => {
       if (typeof value === 'string') return `<ns:${name}>${escapeText(value)}</ns:${name}>`;
       const cid = `${index}.attachment@test`;
-      attachments.push(Buffer.from(`\r\n--${boundary}\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: binary\r\nContent-ID: <${cid}>\r\n\r\n`), value);
+      attachments.push(
+        Buffer.from(`\r\n--${boundary}\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: binary\r\nContent-ID: <${cid}>\r\n\r\n`),
+        value,
+      );
       return `<ns:${name}><xop:Include xmlns:xop="${XOP}" href="cid:${encodeURIComponent(cid)}"/></ns:${name}>`;
     })
     .join('');
@@ -60,20 +63,33 @@ export interface WireAnswer {
   readonly headers: Record<string, string | string[] | undefined>;
 }
 
-export function post(url: string, auth: { username: string; password: string }, request: WireRequest, headers: Record<string, string> = {}): Promise<WireAnswer> {
+export function post(
+  url: string,
+  auth: { username: string; password: string },
+  request: WireRequest,
+  headers: Record<string, string> = {},
+): Promise<WireAnswer> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(
       url,
       {
         method: 'POST',
         agent: false,
-        headers: { 'Content-Type': request.contentType, 'Content-Length': request.body.length, SOAPAction: '""', Authorization: basicAuthHeader(auth.username, auth.password), ...headers },
+        headers: {
+          'Content-Type': request.contentType,
+          'Content-Length': request.body.length,
+          SOAPAction: '""',
+          Authorization: basicAuthHeader(auth.username, auth.password),
+          ...headers,
+        },
       },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('error', reject);
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), body: Buffer.concat(chunks), headers: res.headers }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), body: Buffer.concat(chunks), headers: res.headers }),
+        );
       },
     );
     req.on('error', reject);
@@ -101,7 +117,12 @@ export function returnsOf(answer: WireAnswer, binary: boolean): (string | Buffer
 
 export function faultOf(answer: WireAnswer): string | undefined {
   const match = /<faultstring>([\s\S]*?)<\/faultstring>/.exec(splitAnswer(answer).root);
-  return match?.[1].replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+  return match?.[1]
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&amp;/g, '&');
 }
 
 /** The root XML and the binary parts by Content-ID, of an MTOM answer; of a plain one, its text. */

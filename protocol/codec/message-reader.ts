@@ -131,7 +131,8 @@ function attachmentConsumer(attachment: Attachment, transferEncoding = 'binary')
       abort: () => sink.abort(),
     };
   }
-  if (!['binary', '8bit', '7bit'].includes(encoding)) throw new MessageError(`an MTOM part has Content-Transfer-Encoding ${transferEncoding}, which is not read`);
+  if (!['binary', '8bit', '7bit'].includes(encoding))
+    throw new MessageError(`an MTOM part has Content-Transfer-Encoding ${transferEncoding}, which is not read`);
   return {
     write: (chunk) => sink.write(chunk),
     end: async () => {
@@ -165,7 +166,8 @@ function detached(source: Readable): PassThrough {
   const input = new PassThrough({ highWaterMark: 256 * 1024 });
   source.on('error', (error) => input.destroy(error));
   source.on('close', () => {
-    if (!source.readableEnded) input.destroy(Object.assign(new Error('the connection closed before the message was complete'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
+    if (!source.readableEnded)
+      input.destroy(Object.assign(new Error('the connection closed before the message was complete'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
   });
   source.pipe(input);
   return input;

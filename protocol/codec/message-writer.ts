@@ -56,8 +56,7 @@ function encodeMtom(segments: readonly Segment[]): EncodedMessage {
   files.forEach((file, i) => {
     const location = file.location === undefined ? '' : `Content-Location: ${encodeURI(file.location)}\r\n`;
     pieces.push(
-      `\r\n--${boundary}\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: binary\r\n` +
-        `Content-ID: <${partId(i)}>\r\n${location}\r\n`,
+      `\r\n--${boundary}\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: binary\r\n` + `Content-ID: <${partId(i)}>\r\n${location}\r\n`,
       file,
     );
   });

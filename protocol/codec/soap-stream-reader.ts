@@ -196,7 +196,8 @@ export class SoapStreamReader<S extends InlineSink> {
     }
     let frame: Frame = 'ignored';
     if (depth === 1) {
-      if (tag.local !== 'Envelope' || (tag.uri !== SOAP11_NS && tag.uri !== SOAP12_NS)) this.#refuse(`${this.#options.noun} is not a SOAP envelope (its root element is <${tag.name}>)`);
+      if (tag.local !== 'Envelope' || (tag.uri !== SOAP11_NS && tag.uri !== SOAP12_NS))
+        this.#refuse(`${this.#options.noun} is not a SOAP envelope (its root element is <${tag.name}>)`);
       else if (tag.uri === SOAP12_NS && !this.#options.acceptFault) this.#refuse('SOAP 1.2 is not served here; send a SOAP 1.1 envelope (see the WSDL)');
       frame = 'envelope';
     } else if (parent === 'envelope') {
@@ -279,8 +280,16 @@ export class SoapStreamReader<S extends InlineSink> {
       // The item goes in now, so that items keep the order of the message; the file closes later.
       const { part } = this.#binary!;
       const { content, done } = this.#binary!.close();
-      this.items.push(content.kind === 'include' ? { kind: 'include', name: part, contentId: content.contentId } : { kind: 'inline', name: part, sink: content.sink });
-      if (content.kind === 'inline') this.#pending.push(done.then(() => this.#opened.delete(content.sink), (error: Error) => this.#refuse(error.message)));
+      this.items.push(
+        content.kind === 'include' ? { kind: 'include', name: part, contentId: content.contentId } : { kind: 'inline', name: part, sink: content.sink },
+      );
+      if (content.kind === 'inline')
+        this.#pending.push(
+          done.then(
+            () => this.#opened.delete(content.sink),
+            (error: Error) => this.#refuse(error.message),
+          ),
+        );
       this.#binary = undefined;
     }
   }

@@ -25,7 +25,10 @@ export async function sendAnswer(req: Request, res: Response, call: ReceivedCall
   const message = encodeMessage(segments, form);
   let fileBytes = 0;
   res.writeHead(200, { 'Content-Type': message.contentType, 'Content-Length': message.length });
-  await pipeline(message.stream((bytes) => (fileBytes += bytes)), res);
+  await pipeline(
+    message.stream((bytes) => (fileBytes += bytes)),
+    res,
+  );
   return fileBytes;
 }
 

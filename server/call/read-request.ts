@@ -49,12 +49,16 @@ export async function readRequest(req: IncomingRequest, options: ReadOptions): P
   }
   const recognised = recognisedParts();
   try {
-    const message = await readMessage(req, { contentType, contentEncoding: header(req, 'content-encoding') }, {
-      ...recognised.readerOptions,
-      maxMarkupChars: options.maxBodyBytes,
-      newFilePath: options.newFilePath,
-      onBytes: options.onBytes,
-    });
+    const message = await readMessage(
+      req,
+      { contentType, contentEncoding: header(req, 'content-encoding') },
+      {
+        ...recognised.readerOptions,
+        maxMarkupChars: options.maxBodyBytes,
+        newFilePath: options.newFilePath,
+        onBytes: options.onBytes,
+      },
+    );
     return { operation: recognised.operation()!, form: recognised.positional() ? 'positional' : 'document', mtom: message.mtom, items: message.items };
   } catch (error) {
     throw readError(req, error, options);
@@ -63,7 +67,7 @@ export async function readRequest(req: IncomingRequest, options: ReadOptions): P
 
 function header(req: IncomingRequest, name: string): string {
   const value = req.headers[name];
-  return Array.isArray(value) ? value.join(', ') : value ?? '';
+  return Array.isArray(value) ? value.join(', ') : (value ?? '');
 }
 
 type RecognitionOptions = Omit<MessageReaderOptions, 'newFilePath' | 'maxMarkupChars' | 'onBytes'>;
@@ -110,7 +114,10 @@ const STORAGE_ERRORS = new Set(['ENOSPC', 'EDQUOT', 'EACCES', 'EROFS', 'EMFILE']
 function readError(req: IncomingRequest, error: unknown, options: ReadOptions): GatewayError {
   if (error instanceof GatewayError) return error;
   if (error instanceof SoapReadError && error.reason === 'tooLarge') {
-    return new GatewayError('GW_ERR_TOO_LARGE', `the request is larger than the ${options.maxBodyBytes} bytes accepted (--max-body-size); file contents do not count`);
+    return new GatewayError(
+      'GW_ERR_TOO_LARGE',
+      `the request is larger than the ${options.maxBodyBytes} bytes accepted (--max-body-size); file contents do not count`,
+    );
   }
   // The reader's own refusals already say what is wrong with the request.
   if (error instanceof SoapReadError) return new GatewayError('GW_ERR_UNREADABLE', error.message, { cause: error });
@@ -120,6 +127,6 @@ function readError(req: IncomingRequest, error: unknown, options: ReadOptions): 
   }
   if (code !== undefined && STORAGE_ERRORS.has(code)) return uploadStorageError(options.uploadDir, error);
   // A multipart, base64 or MIME problem, or a compressed body that does not decompress.
-  const reason = code?.startsWith('Z_') ? `its compressed body cannot be read (${(error as Error).message})` : (error as Error)?.message ?? String(error);
+  const reason = code?.startsWith('Z_') ? `its compressed body cannot be read (${(error as Error).message})` : ((error as Error)?.message ?? String(error));
   return new GatewayError('GW_ERR_UNREADABLE', `the request cannot be read: ${reason}`, { cause: error });
 }

@@ -38,7 +38,14 @@ async function answerCall(req: Request, res: Response, deps: CallDeps): Promise<
   const watch = watchCall(res);
   const area = createUploadArea(deps.uploadDir);
   // Read now: once the caller has gone, Express's req.ip throws (the socket is detached).
-  const line = { operation: undefined as string | undefined, user: userOf(req), client: req.ip, jobId: undefined as number | undefined, receivedBytes: 0, sentBytes: 0 };
+  const line = {
+    operation: undefined as string | undefined,
+    user: userOf(req),
+    client: req.ip,
+    jobId: undefined as number | undefined,
+    receivedBytes: 0,
+    sentBytes: 0,
+  };
   let call: ReceivedCall | undefined;
   let recorded: RecordedCall | undefined;
   try {
@@ -52,7 +59,14 @@ async function answerCall(req: Request, res: Response, deps: CallDeps): Promise<
       line.jobId = id;
       recorded?.jobId(id);
     };
-    const content = await runOperation(call.operation, args, { relay: deps.relay, jobTimeouts: deps.jobTimeouts, area, signal: watch.signal, onJobId, form: call.form });
+    const content = await runOperation(call.operation, args, {
+      relay: deps.relay,
+      jobTimeouts: deps.jobTimeouts,
+      area,
+      signal: watch.signal,
+      onJobId,
+      form: call.form,
+    });
     line.sentBytes = await sendAnswer(req, res, call, content).catch((error: unknown) => {
       throw res.destroyed ? new GatewayError('GW_ERR_CALLER_GONE', 'the caller went away while the answer was being sent') : error;
     });
@@ -98,7 +112,6 @@ function watchCall(res: Response): CallWatch {
     release: () => res.off('close', onClose),
   };
 }
-
 
 /**
  * The call's one log line (with the job's log or the stack on failure) and its count in the

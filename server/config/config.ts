@@ -60,10 +60,7 @@ export interface GatewayConfig extends ListenSettings {
   readonly metricsListen?: ListenAddress;
 }
 
-export type ParsedCommandLine =
-  | { readonly kind: 'run'; readonly config: GatewayConfig }
-  | { readonly kind: 'help' }
-  | { readonly kind: 'version' };
+export type ParsedCommandLine = { readonly kind: 'run'; readonly config: GatewayConfig } | { readonly kind: 'help' } | { readonly kind: 'version' };
 
 /** Every problem found in the settings, reported together so one start-up shows them all. */
 export class ConfigError extends Error {
@@ -132,7 +129,8 @@ function buildConfig(raw: RawValues, env: NodeJS.ProcessEnv): GatewayConfig {
   if (maxBodyBytes === undefined) problems.push(`max-body-size "${text('maxBodySize')}" is not a size such as 512k or 16m`);
 
   const jobHistory = Number(text('jobHistory') ?? 500);
-  if (!Number.isInteger(jobHistory) || jobHistory < 1 || jobHistory > 100_000) problems.push(`job-history "${text('jobHistory')}" is not a number of calls from 1 to 100000`);
+  if (!Number.isInteger(jobHistory) || jobHistory < 1 || jobHistory > 100_000)
+    problems.push(`job-history "${text('jobHistory')}" is not a number of calls from 1 to 100000`);
 
   const uploadDir = resolve(text('uploadDir') ?? tmpdir());
   if (!isDirectory(uploadDir)) problems.push(`upload-dir "${uploadDir}" is not an existing directory`);
@@ -172,7 +170,24 @@ function buildConfig(raw: RawValues, env: NodeJS.ProcessEnv): GatewayConfig {
   );
 
   if (problems.length > 0) throw new ConfigError(problems);
-  return Object.freeze({ ...listen, port, host, servicePath, auth, bus, jobTimeouts, maxBodyBytes: maxBodyBytes!, uploadDir, jobHistory, logLevel, logFormat, metricsListen, authFailureLimit, noAuthFrom, shutdownGraceMs: shutdownGraceMs! });
+  return Object.freeze({
+    ...listen,
+    port,
+    host,
+    servicePath,
+    auth,
+    bus,
+    jobTimeouts,
+    maxBodyBytes: maxBodyBytes!,
+    uploadDir,
+    jobHistory,
+    logLevel,
+    logFormat,
+    metricsListen,
+    authFailureLimit,
+    noAuthFrom,
+    shutdownGraceMs: shutdownGraceMs!,
+  });
 }
 
 /** HOST:PORT, with an IPv6 host in brackets. */
@@ -189,7 +204,9 @@ function buildAuth(raw: RawValues, host: string, problems: string[]): AuthConfig
     if (htpasswdFile !== undefined) problems.push('--no-auth and --htpasswd exclude each other');
     // A unix socket is reached only from this machine (its mode is checked in listen-settings).
     if (raw.listenSocket === undefined && !isLoopback(host) && raw.allowRemoteNoAuth !== true) {
-      problems.push(`--no-auth on ${host} would let anyone on the network deploy: listen on 127.0.0.1 (e.g. behind an authenticating proxy) or add --allow-remote-no-auth`);
+      problems.push(
+        `--no-auth on ${host} would let anyone on the network deploy: listen on 127.0.0.1 (e.g. behind an authenticating proxy) or add --allow-remote-no-auth`,
+      );
     }
     return Object.freeze({ mode: 'none' });
   }
@@ -210,10 +227,14 @@ function buildAuth(raw: RawValues, host: string, problems: string[]): AuthConfig
   }
   if (username === undefined || username === '' || password === undefined || password === '') {
     if (htpasswdFile !== undefined) {
-      problems.push('DISNIX_WEBSERVICE_USERNAME and a password (DISNIX_WEBSERVICE_PASSWORD or --password-file) go together; give both or, with --htpasswd, neither');
+      problems.push(
+        'DISNIX_WEBSERVICE_USERNAME and a password (DISNIX_WEBSERVICE_PASSWORD or --password-file) go together; give both or, with --htpasswd, neither',
+      );
       return { mode: 'none' };
     }
-    problems.push('no credentials: set DISNIX_WEBSERVICE_USERNAME and DISNIX_WEBSERVICE_PASSWORD (or --password-file), or run with --no-auth behind an authenticating proxy');
+    problems.push(
+      'no credentials: set DISNIX_WEBSERVICE_USERNAME and DISNIX_WEBSERVICE_PASSWORD (or --password-file), or run with --no-auth behind an authenticating proxy',
+    );
     return { mode: 'none' };
   }
   if (username.includes(':')) problems.push('the user name must not contain ":" (HTTP basic auth cannot carry it)');

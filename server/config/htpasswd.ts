@@ -47,7 +47,10 @@ export function parseHtpasswd(text: string): ParsedHtpasswd {
     }
     const user = line.slice(0, colon);
     // Apache reads the hash up to the next colon; anything after it is a comment field.
-    const hash = line.slice(colon + 1).split(':', 1)[0].trim();
+    const hash = line
+      .slice(colon + 1)
+      .split(':', 1)[0]
+      .trim();
     const kind = hashKind(hash);
     if (typeof kind === 'object') {
       problems.push(`${where} (user "${user}"): ${kind.why}`);

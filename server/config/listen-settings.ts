@@ -48,7 +48,8 @@ function buildSocket(input: ListenInput, problems: string[]): SocketConfig | und
     return undefined;
   }
   if (!isAbsolute(path)) problems.push(`listen-socket "${path}" must be an absolute path (the proxy configuration names the same file)`);
-  if (Buffer.byteLength(path) > MAX_SOCKET_PATH_BYTES) problems.push(`listen-socket "${path}" is longer than the ${MAX_SOCKET_PATH_BYTES} bytes a unix socket path may have`);
+  if (Buffer.byteLength(path) > MAX_SOCKET_PATH_BYTES)
+    problems.push(`listen-socket "${path}" is longer than the ${MAX_SOCKET_PATH_BYTES} bytes a unix socket path may have`);
   if (input.hostOrPortGiven) problems.push('--listen-socket excludes --host and --port: the gateway listens on one or the other');
 
   const mode = socketMode === undefined ? DEFAULT_SOCKET_MODE : /^0?[0-7]{3}$/.test(socketMode) ? parseInt(socketMode, 8) : undefined;
@@ -58,7 +59,9 @@ function buildSocket(input: ListenInput, problems: string[]): SocketConfig | und
   }
   // Without auth, a socket everybody may write to lets every local user deploy.
   if (input.noAuth && (mode & 0o002) !== 0 && !input.allowRemoteNoAuth) {
-    problems.push(`--no-auth on a socket with mode ${socketMode} would let every local user deploy: use 0660 (the proxy's user in the gateway's group) or add --allow-remote-no-auth`);
+    problems.push(
+      `--no-auth on a socket with mode ${socketMode} would let every local user deploy: use 0660 (the proxy's user in the gateway's group) or add --allow-remote-no-auth`,
+    );
   }
   return Object.freeze({ path, mode });
 }

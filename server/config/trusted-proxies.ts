@@ -22,14 +22,19 @@ export type TrustFunction = (address: string | undefined, hop: number) => boolea
 
 /** Parses the comma-separated list of an option (`--trust-proxy`, `--no-auth-from`); every bad entry becomes a problem. */
 export function parseTrustProxy(text: string, problems: string[], option = 'trust-proxy'): TrustProxy | undefined {
-  const entries = text.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  const entries = text
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
   if (entries.length === 0) {
     problems.push(`${option} is empty: give addresses or ranges, e.g. loopback or 10.0.0.5,192.168.1.0/24`);
     return undefined;
   }
   const bad = entries.filter((entry) => !Object.hasOwn(NAMED_RANGES, entry) && parseRange(entry) === undefined);
   if (bad.length > 0) {
-    problems.push(`${option}: ${bad.map((entry) => `"${entry}"`).join(', ')} is not an IP address, a CIDR range (10.0.0.0/8) or one of ${Object.keys(NAMED_RANGES).join(', ')}`);
+    problems.push(
+      `${option}: ${bad.map((entry) => `"${entry}"`).join(', ')} is not an IP address, a CIDR range (10.0.0.0/8) or one of ${Object.keys(NAMED_RANGES).join(', ')}`,
+    );
     return undefined;
   }
   return Object.freeze({ entries: Object.freeze(entries) });

@@ -65,7 +65,11 @@ export class JobRelay extends EventEmitter<JobEvents> {
     private readonly logger: Logger,
   ) {
     super();
-    this.#jobIds = new JobIdPool(() => this.#newJobId(), () => bus.daemonOwner, JOB_ID_POOL_SIZE);
+    this.#jobIds = new JobIdPool(
+      () => this.#newJobId(),
+      () => bus.daemonOwner,
+      JOB_ID_POOL_SIZE,
+    );
     bus.on('jobSignal', (message) => this.#onSignal(message));
     bus.on('ownerChanged', (oldOwner) => {
       this.#jobIds.clear();
@@ -95,7 +99,11 @@ export class JobRelay extends EventEmitter<JobEvents> {
       this.emit('started', { jobId, operation: request.operation });
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      const refused = new GatewayError(error instanceof GatewayError ? error.code : 'GW_ERR_DBUS_REJECTED', `${request.operation} job ${jobId} could not be started: ${reason}`, { cause: error });
+      const refused = new GatewayError(
+        error instanceof GatewayError ? error.code : 'GW_ERR_DBUS_REJECTED',
+        `${request.operation} job ${jobId} could not be started: ${reason}`,
+        { cause: error },
+      );
       this.#pending.get(key(owner, jobId))?.settle(refused);
     }
     const { signal, results } = await outcome;
@@ -118,7 +126,9 @@ export class JobRelay extends EventEmitter<JobEvents> {
       if (error instanceof GatewayError) throw error;
       const name = (error as dbus.DBusError).type ?? '';
       if (ABSENT_DAEMON_ERRORS.has(name)) {
-        throw new GatewayError('GW_ERR_DAEMON_UNAVAILABLE', `disnix-service is not running: nobody owns org.nixos.disnix.Disnix on ${this.bus.address}`, { cause: error });
+        throw new GatewayError('GW_ERR_DAEMON_UNAVAILABLE', `disnix-service is not running: nobody owns org.nixos.disnix.Disnix on ${this.bus.address}`, {
+          cause: error,
+        });
       }
       const text = (error as dbus.DBusError).text ?? (error as Error).message;
       throw new GatewayError('GW_ERR_DBUS_REJECTED', `disnix-service refused ${member}: ${name} ${text}`.trim(), { cause: error });
@@ -131,7 +141,9 @@ export class JobRelay extends EventEmitter<JobEvents> {
       const onAbort = () => job.settle(new GatewayError('GW_ERR_CALLER_GONE', `the caller went away; job ${jobId} goes on without it`));
       const timer = setTimeout(() => {
         void this.#log(owner, jobId).then((log) =>
-          job.settle(this.#unanswered(request, jobId, `got no answer from disnix-service within ${formatDuration(request.timeoutMs)}`, log, 'GW_ERR_JOB_TIMEOUT')),
+          job.settle(
+            this.#unanswered(request, jobId, `got no answer from disnix-service within ${formatDuration(request.timeoutMs)}`, log, 'GW_ERR_JOB_TIMEOUT'),
+          ),
         );
       }, request.timeoutMs);
       // The call's request id, not a bound AsyncResource: AsyncResource.bind defines deprecated
@@ -178,10 +190,9 @@ export class JobRelay extends EventEmitter<JobEvents> {
   #failWhere(affected: (job: PendingJob) => boolean, code: 'GW_ERR_DAEMON_GONE' | 'GW_ERR_BUS_UNAVAILABLE' | 'GW_ERR_SHUTTING_DOWN', what: string): void {
     for (const job of [...this.#pending.values()].filter(affected)) {
       // Bus events arrive outside any call's context; each job's failure is told in its own.
-      job.inCallContext(() =>
-        void this.#log(job.owner, job.jobId).then((log) =>
-          job.settle(this.#unanswered(job.request, job.jobId, `was still running when ${what}`, log, code)),
-        ),
+      job.inCallContext(
+        () =>
+          void this.#log(job.owner, job.jobId).then((log) => job.settle(this.#unanswered(job.request, job.jobId, `was still running when ${what}`, log, code))),
       );
     }
   }

@@ -35,8 +35,7 @@ export function createAuthFailureLimiter(limit: AuthFailureLimit): AuthFailureLi
     validate: { xForwardedForHeader: false },
   });
 
-  const secondsLeft = (resetTime: Date | undefined) =>
-    Math.max(1, Math.ceil(((resetTime?.getTime() ?? Date.now() + limit.windowMs) - Date.now()) / 1000));
+  const secondsLeft = (resetTime: Date | undefined) => Math.max(1, Math.ceil(((resetTime?.getTime() ?? Date.now() + limit.windowMs) - Date.now()) / 1000));
 
   return {
     async blockedFor(req) {

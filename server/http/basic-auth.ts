@@ -31,11 +31,7 @@ export interface AuthenticatedRequest extends Request {
  * per client address and logged without the password, and without the name unless it is a
  * known user (a name field sometimes holds a mistyped password).
  */
-export function createBasicAuth(
-  auth: AuthConfig,
-  onFailure?: (reason: AuthFailureReason) => void,
-  options: BasicAuthOptions = {},
-): RequestHandler | undefined {
+export function createBasicAuth(auth: AuthConfig, onFailure?: (reason: AuthFailureReason) => void, options: BasicAuthOptions = {}): RequestHandler | undefined {
   if (auth.mode === 'none') return undefined;
   const logger = options.logger ?? silentLogger;
   const fixed = Object.entries(auth.users);
@@ -175,9 +171,5 @@ function isMalformed(header: string | undefined): boolean {
 }
 
 function tooMany(res: Response, seconds: number): void {
-  res
-    .set('Retry-After', String(seconds))
-    .status(429)
-    .type('text/plain')
-    .send(`Too many refused logins from this address; try again in ${seconds} s.\n`);
+  res.set('Retry-After', String(seconds)).status(429).type('text/plain').send(`Too many refused logins from this address; try again in ${seconds} s.\n`);
 }

@@ -7,10 +7,5 @@ import type { Request } from 'express';
  */
 export function callerWentAway(error: unknown, req: Request): boolean {
   const { code, type, message } = (error ?? {}) as { code?: unknown; type?: unknown; message?: unknown };
-  return (
-    type === 'request.aborted' ||
-    code === 'ECONNRESET' ||
-    code === 'ECONNABORTED' ||
-    (message === 'aborted' && (req.destroyed || req.socket.destroyed))
-  );
+  return type === 'request.aborted' || code === 'ECONNRESET' || code === 'ECONNABORTED' || (message === 'aborted' && (req.destroyed || req.socket.destroyed));
 }

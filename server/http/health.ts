@@ -17,7 +17,11 @@ export function healthProbes(readiness: Readiness): RequestHandler {
       res.set('Cache-Control', 'no-store').type('text/plain').send('ok\n');
     } else if (req.path === '/readyz') {
       readiness.isDaemonReady().then((ready) => {
-        res.status(ready ? 200 : 503).set('Cache-Control', 'no-store').type('text/plain').send(ready ? 'ready\n' : 'not ready\n');
+        res
+          .status(ready ? 200 : 503)
+          .set('Cache-Control', 'no-store')
+          .type('text/plain')
+          .send(ready ? 'ready\n' : 'not ready\n');
       }, next);
     } else {
       next();

@@ -16,9 +16,7 @@ export interface ListeningServer {
 /** Listens where the configuration says: TCP or a unix socket, plain HTTP or TLS. */
 export async function listenGateway(app: RequestListener, config: GatewayConfig): Promise<ListeningServer> {
   // https.Server serves the same API as http.Server for everything the gateway uses.
-  const server = config.tls
-    ? (createHttpsServer({ cert: config.tls.cert, key: config.tls.key }, app) as unknown as Server)
-    : createHttpServer(app);
+  const server = config.tls ? (createHttpsServer({ cert: config.tls.cert, key: config.tls.key }, app) as unknown as Server) : createHttpServer(app);
   // The app, not Node, answers `Expect: 100-continue`: only once auth let the request in.
   server.on('checkContinue', app);
   const scheme = config.tls ? 'https' : 'http';

@@ -21,8 +21,7 @@ export function publicUrl(req: Request, path: string): string {
   const proto = forwarded('x-forwarded-proto')?.toLowerCase();
   const scheme = proto === 'http' || proto === 'https' ? proto : ownScheme;
 
-  const authority =
-    parseAuthority(forwarded('x-forwarded-host')) ?? parseAuthority(req.get('host')) ?? ownAuthority(req);
+  const authority = parseAuthority(forwarded('x-forwarded-host')) ?? parseAuthority(req.get('host')) ?? ownAuthority(req);
   const forwardedPort = parsePort(forwarded('x-forwarded-port'));
   const port = authority.port ?? forwardedPort;
   const shownPort = port === undefined || port === DEFAULT_PORTS[scheme] ? '' : `:${port}`;

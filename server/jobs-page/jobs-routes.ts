@@ -54,7 +54,11 @@ export function createJobsRouter(deps: JobsRoutesDeps): Router {
     }
     res.set('Cache-Control', 'no-store').type('html').send(page);
   });
-  for (const [name, type] of [['jobs-page.js', 'text/javascript'], ['jobs-page.css', 'text/css'], ['favicon.svg', 'image/svg+xml']]) {
+  for (const [name, type] of [
+    ['jobs-page.js', 'text/javascript'],
+    ['jobs-page.css', 'text/css'],
+    ['favicon.svg', 'image/svg+xml'],
+  ]) {
     router.get(`/static/${name}`, securityHeaders, (_req, res) => {
       res.set('Cache-Control', 'no-cache').type(type).sendFile(join(STATIC_DIR, name));
     });
@@ -78,7 +82,10 @@ export function createJobsRouter(deps: JobsRoutesDeps): Router {
       res.status(503).type('text/plain').send('disnix-service did not say where its logs are (it is not reachable).\n');
       return;
     }
-    res.set({ 'Cache-Control': 'no-store', 'X-Job-Outcome': job.outcome }).type('text/plain; charset=utf-8').send(await readJobLog(logDir, job.jobId!));
+    res
+      .set({ 'Cache-Control': 'no-store', 'X-Job-Outcome': job.outcome })
+      .type('text/plain; charset=utf-8')
+      .send(await readJobLog(logDir, job.jobId!));
   });
 
   router.get('/api/jobs/:jobId/log/stream', securityHeaders, async (req, res) => {
@@ -93,7 +100,11 @@ export function createJobsRouter(deps: JobsRoutesDeps): Router {
 function knownJob(req: Request, res: Response, history: JobHistory): JobEntry | undefined {
   const text = String(req.params.jobId);
   const job = /^\d{1,10}$/.test(text) ? history.findJob(Number(text)) : undefined;
-  if (!job) res.status(404).type('text/plain').send(`No job ${text.slice(0, 20)} in the gateway's job history.\n`);
+  if (!job)
+    res
+      .status(404)
+      .type('text/plain')
+      .send(`No job ${text.slice(0, 20)} in the gateway's job history.\n`);
   return job;
 }
 
@@ -102,7 +113,10 @@ function parseFilter(req: Request): JobFilter | string {
   const values = (name: string): string[] | undefined => {
     const raw = req.query[name];
     if (raw === undefined || raw === '') return undefined;
-    return ([] as unknown[]).concat(raw).flatMap((v) => String(v).split(',')).filter((v) => v !== '');
+    return ([] as unknown[])
+      .concat(raw)
+      .flatMap((v) => String(v).split(','))
+      .filter((v) => v !== '');
   };
   const outcomes = values('outcome')?.flatMap((o): string[] => (o === 'failed' ? [...FAILED] : [o]));
   const badOutcome = outcomes?.find((o) => !JOB_OUTCOMES.includes(o as JobOutcome));

@@ -11,9 +11,7 @@ export const STATIC_DIR = join(__dirname, 'static');
  */
 export function renderPage(wsdlHref: string): string {
   const template = readFileSync(join(STATIC_DIR, 'index.html'), 'utf8');
-  const operations = operationNames
-    .map((name) => `<li><code>${escapeHtml(name)}</code> — ${escapeHtml(getOperation(name).summary)}</li>`)
-    .join('\n        ');
+  const operations = operationNames.map((name) => `<li><code>${escapeHtml(name)}</code> — ${escapeHtml(getOperation(name).summary)}</li>`).join('\n        ');
   return template.replaceAll('{{WSDL_HREF}}', escapeHtml(wsdlHref)).replace('{{OPERATIONS}}', operations);
 }
 

@@ -45,11 +45,7 @@ export function createLogger(options: LoggerOptions): Logger {
     : new winston.transports.Console({ stderrLevels: ['error', 'warn', 'info', 'debug'] });
   const log = winston.createLogger({
     level: options.level,
-    format: winston.format.combine(
-      redactSecrets,
-      winston.format.timestamp(),
-      options.json ? winston.format.json() : readable,
-    ),
+    format: winston.format.combine(redactSecrets, winston.format.timestamp(), options.json ? winston.format.json() : readable),
     transports: [transport],
   });
   return withRequestId(log);

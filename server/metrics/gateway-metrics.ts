@@ -42,7 +42,7 @@ export function createGatewayMetrics(sources: MetricSources): GatewayMetrics {
   });
   const durations = new Histogram({
     name: `${PREFIX}call_duration_seconds`,
-    help: 'Time a SOAP call took, from the parsed request to its outcome (the job\'s end, mostly), by operation',
+    help: "Time a SOAP call took, from the parsed request to its outcome (the job's end, mostly), by operation",
     labelNames: ['operation'] as const,
     buckets: DURATION_BUCKETS,
     registers,

@@ -23,7 +23,12 @@ export function metricsHandler(metrics: GatewayMetrics): RequestHandler {
  * without auth, for a scraper on an internal address that cannot or should not hold the
  * deployment credentials.
  */
-export async function startMetricsListener(config: GatewayConfig, address: ListenAddress, metrics: GatewayMetrics, readiness: Readiness): Promise<{ server: Server; url: string }> {
+export async function startMetricsListener(
+  config: GatewayConfig,
+  address: ListenAddress,
+  metrics: GatewayMetrics,
+  readiness: Readiness,
+): Promise<{ server: Server; url: string }> {
   const app = express();
   app.disable('x-powered-by');
   app.use(healthProbes(readiness));

@@ -37,7 +37,11 @@ export function checkArguments(operation: OperationName, items: readonly Receive
   const checked = new Map<string, ArgumentValue>();
   for (const part of params) {
     const where = `${operation}: part "${part.name}"`;
-    const value = convert(where, part, items.filter((item) => item.name === part.name));
+    const value = convert(
+      where,
+      part,
+      items.filter((item) => item.name === part.name),
+    );
     const problem = part.check === undefined ? undefined : checkProblem(part.check, value);
     if (problem) throw badRequest(`${where} ${problem}`);
     checked.set(part.name, value);
@@ -76,7 +80,8 @@ function convert(where: string, part: Part, items: readonly ReceivedItem[]): Arg
     case 'int': {
       const text = nonNull(where, textOf(where, single(where, items, 'must be a 32-bit integer, not nothing'), 'must be a 32-bit integer'));
       const number = /^[-+]?\d+$/.test(text.trim()) ? Number(text) : NaN;
-      if (!Number.isInteger(number) || number < INT32_MIN || number > INT32_MAX) throw badRequest(`${where} must be a 32-bit integer, not "${text.slice(0, 40)}"`);
+      if (!Number.isInteger(number) || number < INT32_MIN || number > INT32_MAX)
+        throw badRequest(`${where} must be a 32-bit integer, not "${text.slice(0, 40)}"`);
       return number;
     }
   }
@@ -111,7 +116,9 @@ const NAME = /^[A-Za-z0-9+_?=-][A-Za-z0-9+._?=-]*$/;
 function checkProblem(check: PartCheck, value: ArgumentValue): string | undefined {
   switch (check) {
     case 'name':
-      return NAME.test(value as string) ? undefined : `must be a name of letters, digits and + - _ . ? = (not starting with a dot), not "${(value as string).slice(0, 60)}"`;
+      return NAME.test(value as string)
+        ? undefined
+        : `must be a name of letters, digits and + - _ . ? = (not starting with a dot), not "${(value as string).slice(0, 60)}"`;
     case 'nameOrAny':
       return value === '' ? undefined : checkProblem('name', value);
     case 'relativePaths': {

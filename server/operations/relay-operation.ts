@@ -28,7 +28,13 @@ export interface OperationContext {
  * still waits for the job, because the files are removed only once it has ended (the daemon may
  * not have opened them yet).
  */
-export async function runJob(context: OperationContext, operation: OperationName, job: OperationName, args: readonly unknown[], abortable: boolean): Promise<{ jobId: number; results: string[] }> {
+export async function runJob(
+  context: OperationContext,
+  operation: OperationName,
+  job: OperationName,
+  args: readonly unknown[],
+  abortable: boolean,
+): Promise<{ jobId: number; results: string[] }> {
   const { jobId, results } = await context.relay.run({
     operation,
     job: dbusJobOf(job),

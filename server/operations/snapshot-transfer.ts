@@ -57,12 +57,16 @@ export async function exportRemoteSnapshotPaths(args: ArgumentsOf<'exportRemoteS
  * directory's path on the coordinator and each file's full path there; the original service
  * took the directory's last segment as the name and cut that path off the front of each file's.
  */
-function uploadedPaths(args: ArgumentsOf<'importLocalSnapshots', ReceivedFile>, form: OperationContext['form']): { snapshot: string; paths: readonly string[] } {
+function uploadedPaths(
+  args: ArgumentsOf<'importLocalSnapshots', ReceivedFile>,
+  form: OperationContext['form'],
+): { snapshot: string; paths: readonly string[] } {
   const { snapshot, path: paths } = args;
   if (form !== 'positional') return { snapshot, paths };
   const dir = withoutTrailingSlashes(snapshot);
   const outside = paths.find((path) => !path.startsWith(`${dir}/`));
-  if (outside !== undefined) throw badRequest(`importLocalSnapshots: the file ${JSON.stringify(outside.slice(0, 120))} is not under the snapshot ${JSON.stringify(dir.slice(0, 120))}`);
+  if (outside !== undefined)
+    throw badRequest(`importLocalSnapshots: the file ${JSON.stringify(outside.slice(0, 120))} is not under the snapshot ${JSON.stringify(dir.slice(0, 120))}`);
   return { snapshot: posix.basename(dir), paths: paths.map((path) => path.slice(dir.length + 1)) };
 }
 

@@ -15,15 +15,7 @@ import { startPrivateBus, type PrivateBus } from '../../demo/private-bus';
 import { hashTree, readTree } from '../../demo/demo-tree';
 import { operations } from '../../protocol/operations';
 import { type DemoDaemon, startDemoDaemon } from '../../testing/demo-daemon';
-import {
-  addDerivation,
-  addProfileManifest,
-  addStorePath,
-  componentOf,
-  outputOf,
-  readJobLog,
-  writeComponentState,
-} from '../../testing/demo-store';
+import { addDerivation, addProfileManifest, addStorePath, componentOf, outputOf, readJobLog, writeComponentState } from '../../testing/demo-store';
 
 interface JobSignal {
   readonly member: 'finish' | 'success' | 'failure';
@@ -161,7 +153,10 @@ describe('the job protocol', () => {
     for (const [, name = '', body = ''] of section.slice(0, section.indexOf('</interface>')).matchAll(/<method name="(\w+)">([\s\S]*?)<\/method>/g)) {
       declared.set(name, [...body.matchAll(/direction="in" type="([^"]+)"/g)].map((arg) => arg[1]).join(''));
     }
-    const expected = new Map<string, string>([['get_job_id', ''], ['get_logdir', '']]);
+    const expected = new Map<string, string>([
+      ['get_job_id', ''],
+      ['get_logdir', ''],
+    ]);
     for (const operation of Object.values(operations)) {
       if ('dbus' in operation) expected.set(operation.dbus.method, `i${operation.dbus.signature}`);
     }
@@ -233,9 +228,7 @@ describe('the store', () => {
     const absent = join(daemon.storeDir, '11111111111111111111111111111111-absent.drv');
     const result = await client.run('realise', 'as', [[absent]]);
     expect(result.member).toBe('failure');
-    expect(result.log).toBe(
-      `Realising: ${absent} \ndon't know how to build these paths:\n  ${absent}\nerror: cannot build missing derivation '${absent}'\n`,
-    );
+    expect(result.log).toBe(`Realising: ${absent} \ndon't know how to build these paths:\n  ${absent}\nerror: cannot build missing derivation '${absent}'\n`);
   });
 
   test('realise builds a derivation into its output path; a failing build logs why', async () => {
@@ -301,7 +294,7 @@ describe('the store', () => {
 
   test('export then import restores the same store paths with the same content', async () => {
     const lib = await addStorePath(daemon.stateDir, 'exported-lib', { 'lib/data.bin': Buffer.from([0, 1, 2, 255]) });
-    const app = await addStorePath(daemon.stateDir, 'exported-app', { 'etc/app.conf': 'a=1\n', 'README': 'read me\n' }, [lib]);
+    const app = await addStorePath(daemon.stateDir, 'exported-app', { 'etc/app.conf': 'a=1\n', README: 'read me\n' }, [lib]);
     const before = [hashTree(await readTree(app)), hashTree(await readTree(lib))];
 
     const exported = await client.run('export', 'as', [[app]]);
@@ -341,7 +334,11 @@ describe('the store', () => {
     const imported = await client.run('import', 's', [closure]);
     expect(imported.member).toBe('finish');
     expect(imported.log).toBe(`Importing: ${closure}\n${big}\n`);
-    expect(createHash('sha256').update(await readFile(big)).digest('hex')).toBe(digest);
+    expect(
+      createHash('sha256')
+        .update(await readFile(big))
+        .digest('hex'),
+    ).toBe(digest);
   }, 60_000);
 
   test('a truncated or tampered closure file fails to import and leaves the store unchanged', async () => {
@@ -460,8 +457,7 @@ describe('Dysnomia and snapshots', () => {
 
     const cleaned = await client.run('clean_snapshots', 'iss', [1, 'db-host', component]);
     expect(cleaned.log).toBe(
-      `Clean old snapshots for container: db-host for component: ${component} num of generations to keep: 1!\n` +
-        `Removing old snapshot: ${all[0]}\n`,
+      `Clean old snapshots for container: db-host for component: ${component} num of generations to keep: 1!\n` + `Removing old snapshot: ${all[0]}\n`,
     );
     expect((await client.run('query_all_snapshots', 'ss', ['db-host', component])).paths).toEqual([all[1]]);
   });
@@ -475,9 +471,7 @@ describe('Dysnomia and snapshots', () => {
       const result = await client.run('import_snapshots', 'ssas', ['db-host', 'imported-db', [snapshot]]);
       expect(result.member).toBe('finish');
       expect(existsSync(snapshot)).toBe(false);
-      expect((await client.run('query_latest_snapshot', 'ss', ['db-host', 'imported-db'])).paths).toEqual([
-        'db-host/imported-db/generation-7',
-      ]);
+      expect((await client.run('query_latest_snapshot', 'ss', ['db-host', 'imported-db'])).paths).toEqual(['db-host/imported-db/generation-7']);
       const moved = join(daemon.stateDir, 'snapshots', 'db-host', 'imported-db', 'generation-7', 'dump', 'db.sql');
       expect(await readFile(moved, 'utf8')).toBe('CREATE TABLE t;\n');
 

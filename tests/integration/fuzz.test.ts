@@ -35,18 +35,32 @@ const PART_NAMES = ['profile', 'derivation', 'closure', 'container', 'component'
 const oddText = fc.oneof(
   fc.string({ maxLength: 40 }),
   fc.string({ unit: 'binary', maxLength: 40 }),
-  fc.constantFrom('&lt;', '&amp;', '&#0;', '&#x1F600;', '&#1114112;', '&xxe;', '&lol9;', ']]>', '<![CDATA[x]]>', '<!-- c -->', '<?pi x?>', 'true', '-1', '2147483648', '1e3', ' '),
+  fc.constantFrom(
+    '&lt;',
+    '&amp;',
+    '&#0;',
+    '&#x1F600;',
+    '&#1114112;',
+    '&xxe;',
+    '&lol9;',
+    ']]>',
+    '<![CDATA[x]]>',
+    '<!-- c -->',
+    '<?pi x?>',
+    'true',
+    '-1',
+    '2147483648',
+    '1e3',
+    ' ',
+  ),
   fc.integer({ min: 1_000, max: 200_000 }).map((n) => 'a'.repeat(n)),
 );
-const name = fc.oneof(fc.constantFrom(...FUZZED_OPERATIONS, ...PART_NAMES, 'Envelope', 'Body', 'Header', 'Fault'), fc.stringMatching(/^[A-Za-z_][\w.-]{0,12}$/));
-const prefix = fc.constantFrom('', 'ns:', 'soap:', 'soapenv:', 'q:');
-const namespaces = fc.constantFrom(
-  ` xmlns:ns="${TARGET_NAMESPACE}"`,
-  ` xmlns="${TARGET_NAMESPACE}"`,
-  ' xmlns:q="urn:other"',
-  ` xmlns:soap="${SOAP12}"`,
-  '',
+const name = fc.oneof(
+  fc.constantFrom(...FUZZED_OPERATIONS, ...PART_NAMES, 'Envelope', 'Body', 'Header', 'Fault'),
+  fc.stringMatching(/^[A-Za-z_][\w.-]{0,12}$/),
 );
+const prefix = fc.constantFrom('', 'ns:', 'soap:', 'soapenv:', 'q:');
+const namespaces = fc.constantFrom(` xmlns:ns="${TARGET_NAMESPACE}"`, ` xmlns="${TARGET_NAMESPACE}"`, ' xmlns:q="urn:other"', ` xmlns:soap="${SOAP12}"`, '');
 
 const element: fc.Memo<string> = fc.memo((depth: number) => {
   const content = depth <= 1 ? fc.array(oddText, { maxLength: 2 }) : fc.array(fc.oneof(oddText, element(depth - 1)), { maxLength: 4 });
@@ -61,10 +75,11 @@ const element: fc.Memo<string> = fc.memo((depth: number) => {
 /** A plausible call: the right envelope and operation, with generated parts. */
 const plausibleCall = fc
   .tuple(fc.constantFrom(...FUZZED_OPERATIONS), fc.array(fc.tuple(fc.constantFrom(...PART_NAMES), oddText), { maxLength: 5 }))
-  .map(([operation, parts]) =>
-    `<soapenv:Envelope xmlns:soapenv="${SOAP11}"><soapenv:Body><ns:${operation} xmlns:ns="${TARGET_NAMESPACE}">` +
-    parts.map(([part, value]) => `<ns:${part}>${value}</ns:${part}>`).join('') +
-    `</ns:${operation}></soapenv:Body></soapenv:Envelope>`,
+  .map(
+    ([operation, parts]) =>
+      `<soapenv:Envelope xmlns:soapenv="${SOAP11}"><soapenv:Body><ns:${operation} xmlns:ns="${TARGET_NAMESPACE}">` +
+      parts.map(([part, value]) => `<ns:${part}>${value}</ns:${part}>`).join('') +
+      `</ns:${operation}></soapenv:Body></soapenv:Envelope>`,
   );
 
 /** A call in the original Java client's positional form: argN/itemN children, some xsi:nil. */
@@ -73,14 +88,17 @@ const positionalCall = fc
     fc.constantFrom(...FUZZED_OPERATIONS),
     fc.array(fc.tuple(fc.constantFrom('arg', 'item'), fc.integer({ min: 0, max: 6 }), fc.oneof(oddText, fc.constant(null))), { maxLength: 6 }),
   )
-  .map(([operation, parts]) =>
-    `<soapenv:Envelope xmlns:soapenv="${SOAP11}"><soapenv:Header/><soapenv:Body><${operation} xmlns="${TARGET_NAMESPACE}">` +
-    parts
-      .map(([kind, n, value]) =>
-        value === null ? `<${kind}${n} xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:nil="true" xmlns=""/>` : `<${kind}${n} xmlns="">${value}</${kind}${n}>`,
-      )
-      .join('') +
-    `</${operation}></soapenv:Body></soapenv:Envelope>`,
+  .map(
+    ([operation, parts]) =>
+      `<soapenv:Envelope xmlns:soapenv="${SOAP11}"><soapenv:Header/><soapenv:Body><${operation} xmlns="${TARGET_NAMESPACE}">` +
+      parts
+        .map(([kind, n, value]) =>
+          value === null
+            ? `<${kind}${n} xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:nil="true" xmlns=""/>`
+            : `<${kind}${n} xmlns="">${value}</${kind}${n}>`,
+        )
+        .join('') +
+      `</${operation}></soapenv:Body></soapenv:Envelope>`,
   );
 
 const envelopeAround = fc
@@ -106,7 +124,15 @@ const body = fc
 
 const request = fc.record({
   body,
-  contentType: fc.constantFrom('text/xml; charset=utf-8', 'text/xml', 'application/soap+xml', 'application/json', 'multipart/related; type="application/xop+xml"; boundary=x', 'text/xml; charset=latin1', ''),
+  contentType: fc.constantFrom(
+    'text/xml; charset=utf-8',
+    'text/xml',
+    'application/soap+xml',
+    'application/json',
+    'multipart/related; type="application/xop+xml"; boundary=x',
+    'text/xml; charset=latin1',
+    '',
+  ),
   path: fc.constantFrom('service', 'service', 'service', 'service?wsdl', '/other'),
   authorised: fc.integer({ min: 0, max: 9 }).map((n) => n !== 0),
   /** Compressed, as the Java client sends every request: read by the streaming path. */

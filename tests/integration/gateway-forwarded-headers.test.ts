@@ -61,12 +61,16 @@ describe('behind a trusted proxy (--trust-proxy loopback)', () => {
     expect(await wsdlAddress(gw, FORWARDED)).toBe(`https://deploy.example.org:8443/deploy${DEFAULT_SERVICE_PATH}`);
   });
 
-  test('the scheme\'s default port is left out', async () => {
-    expect(await wsdlAddress(gw, { ...FORWARDED, 'X-Forwarded-Port': '443', 'X-Forwarded-Prefix': '/' })).toBe(`https://deploy.example.org${DEFAULT_SERVICE_PATH}`);
+  test("the scheme's default port is left out", async () => {
+    expect(await wsdlAddress(gw, { ...FORWARDED, 'X-Forwarded-Port': '443', 'X-Forwarded-Prefix': '/' })).toBe(
+      `https://deploy.example.org${DEFAULT_SERVICE_PATH}`,
+    );
   });
 
   test('a port in X-Forwarded-Host (what the client used) wins over X-Forwarded-Port (where the proxy listens)', async () => {
-    expect(await wsdlAddress(gw, { ...FORWARDED, 'X-Forwarded-Host': 'deploy.example.org:9443' })).toBe(`https://deploy.example.org:9443/deploy${DEFAULT_SERVICE_PATH}`);
+    expect(await wsdlAddress(gw, { ...FORWARDED, 'X-Forwarded-Host': 'deploy.example.org:9443' })).toBe(
+      `https://deploy.example.org:9443/deploy${DEFAULT_SERVICE_PATH}`,
+    );
   });
 
   test('of headers a chain of proxies appended to, the first (nearest the client) counts', async () => {
@@ -89,8 +93,10 @@ describe('behind a trusted proxy (--trust-proxy loopback)', () => {
     expect(address).toBe(`http://deploy.example.org:8080${DEFAULT_SERVICE_PATH}`);
   });
 
-  test('the endpoint\'s plain-text answer points at the public WSDL too', async () => {
-    const response = await request(gw.origin).get(DEFAULT_SERVICE_PATH).set({ Authorization: basicAuthHeader(gw.env.username, gw.env.password), ...FORWARDED });
+  test("the endpoint's plain-text answer points at the public WSDL too", async () => {
+    const response = await request(gw.origin)
+      .get(DEFAULT_SERVICE_PATH)
+      .set({ Authorization: basicAuthHeader(gw.env.username, gw.env.password), ...FORWARDED });
     expect(response.text).toContain(`its WSDL is at https://deploy.example.org:8443/deploy${DEFAULT_SERVICE_PATH}?wsdl`);
   });
 
@@ -117,7 +123,7 @@ describe.each([
     expect(await wsdlAddress(gw, FORWARDED)).toBe(`http://127.0.0.1:${port}${DEFAULT_SERVICE_PATH}`);
   });
 
-  test('the log names the connection\'s peer', async () => {
+  test("the log names the connection's peer", async () => {
     expect(await loggedClient(gw, FORWARDED)).toMatch(/^(::ffff:)?127\.0\.0\.1$/);
   });
 });

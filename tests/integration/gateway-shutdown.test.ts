@@ -77,7 +77,9 @@ test('in-flight calls finish within the grace, later ones end in a Fault, new on
 
     const cut = await outlasting;
     expect(cut.status).toBe(503);
-    expect(cut.faultstring).toMatch(/realise job \d+ was still running when the gateway shut down at the end of its 2s grace period \(disnix-service goes on with the job\)/);
+    expect(cut.faultstring).toMatch(
+      /realise job \d+ was still running when the gateway shut down at the end of its 2s grace period \(disnix-service goes on with the job\)/,
+    );
     // Not before the grace is over; the upper bound is generous for loaded machines.
     const waited = Date.now() - signalled;
     expect(waited).toBeGreaterThanOrEqual(1_900);

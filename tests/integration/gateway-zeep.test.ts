@@ -97,12 +97,16 @@ test('every relayed operation has a scenario here', () => {
   expect(Object.keys(scenarios).sort()).toEqual(operationNames.filter(isRelayed).sort());
 });
 
-test.each(operationNames.filter(isRelayed))('zeep calls %s', async (operation: OperationName) => {
-  const { args, expected } = await scenarios[operation]();
-  const run = await zeep(operation, args);
-  expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
-  expect(run.result).toEqual(expected);
-}, 60_000);
+test.each(operationNames.filter(isRelayed))(
+  'zeep calls %s',
+  async (operation: OperationName) => {
+    const { args, expected } = await scenarios[operation]();
+    const run = await zeep(operation, args);
+    expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(run.result).toEqual(expected);
+  },
+  60_000,
+);
 
 test('zeep sees a failed job as a Fault carrying the job log', async () => {
   const run = await zeep('unlock', { profile: 'zeep-never-locked' });

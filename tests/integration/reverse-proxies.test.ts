@@ -51,7 +51,7 @@ afterAll(async () => {
 const refused = /refused the credentials \(HTTP 401 Unauthorized\)\nSet DISNIX_SOAP_CLIENT_USERNAME and DISNIX_SOAP_CLIENT_PASSWORD/;
 
 function authCases(setup: ProxySetup): void {
-  test('right credentials: lock, a second lock fails with the daemon\'s message, unlock', async () => {
+  test("right credentials: lock, a second lock fails with the daemon's message, unlock", async () => {
     const env = environment(setup);
     const profile = `${setup.kind}-${setup.upstream}-locked`;
     expect(await env.client(['--lock', '--profile', profile])).toMatchObject({ code: 0, stdout: '', stderr: '' });
@@ -60,11 +60,17 @@ function authCases(setup: ProxySetup): void {
     expect(await env.client(['--unlock', '--profile', profile])).toMatchObject({ code: 0, stdout: '', stderr: '' });
   });
 
-  const title = setup.auth === 'proxy' ? 'proxy auth only: an account the gateway does not know is let in by the proxy alone' : 'both: an account only the proxy knows is refused by the gateway';
+  const title =
+    setup.auth === 'proxy'
+      ? 'proxy auth only: an account the gateway does not know is let in by the proxy alone'
+      : 'both: an account only the proxy knows is refused by the gateway';
   test(title, async () => {
     const env = environment(setup);
     const { name, password } = env.proxyOnlyUser;
-    const run = await env.client(['--profile', `${setup.kind}-proxy-only`, '--query-installed'], { DISNIX_SOAP_CLIENT_USERNAME: name, DISNIX_SOAP_CLIENT_PASSWORD: password });
+    const run = await env.client(['--profile', `${setup.kind}-proxy-only`, '--query-installed'], {
+      DISNIX_SOAP_CLIENT_USERNAME: name,
+      DISNIX_SOAP_CLIENT_PASSWORD: password,
+    });
     if (setup.auth === 'proxy') expect(run).toMatchObject({ code: 0, stdout: '\n', stderr: '' });
     else expect(run).toMatchObject({ code: 1, stdout: '', stderr: expect.stringMatching(refused) });
   });
@@ -73,7 +79,7 @@ function authCases(setup: ProxySetup): void {
 function forwardingCases(setup: ProxySetup): void {
   const auth = () => ({ Authorization: basicAuthHeader(environment(setup).gw.username, environment(setup).gw.password) });
 
-  test('the WSDL fetched through the proxy names the proxy\'s https URL', async () => {
+  test("the WSDL fetched through the proxy names the proxy's https URL", async () => {
     const env = environment(setup);
     const answer = await httpsCall(`${env.target}?wsdl`, { ca: env.ca, headers: auth() });
     expect(answer.status).toBe(200);
@@ -82,7 +88,7 @@ function forwardingCases(setup: ProxySetup): void {
     expect(soapAddressOf(named.text)).toBe(`https://deploy.example.org:${env.proxy.port}${DEFAULT_SERVICE_PATH}`);
   });
 
-  test('the gateway logs the real client address, not the proxy\'s nor a forged one', async () => {
+  test("the gateway logs the real client address, not the proxy's nor a forged one", async () => {
     const env = environment(setup);
     const answer = await httpsCall(env.target, {
       ca: env.ca,
@@ -101,7 +107,7 @@ function forwardingCases(setup: ProxySetup): void {
 }
 
 describe.each(setups)('$kind in front, the gateway on a unix socket (auth: $auth)', (setup) => {
-  describe('the client with the proxy\'s basic auth', () => {
+  describe("the client with the proxy's basic auth", () => {
     authCases(setup);
 
     test.each([
@@ -169,9 +175,13 @@ describe.each(tcpSetups)('$kind in front, the gateway on 127.0.0.1 (auth: $auth)
 
 // Last, so that the cases above run while these jobs do.
 describe(`a job of ${LONG_JOB_MS / 1000} s, longer than the proxies' stock 60 s timeouts`, () => {
-  test.each(setups)('ends normally through $kind', async (setup) => {
-    const run = await environment(setup).longJob!;
-    expect({ code: run.code, stdout: run.stdout, stderr: run.stderr }).toEqual({ code: 0, stdout: '', stderr: '' });
-    expect(run.durationMs).toBeGreaterThanOrEqual(LONG_JOB_MS);
-  }, LONG_JOB_MS + 60_000);
+  test.each(setups)(
+    'ends normally through $kind',
+    async (setup) => {
+      const run = await environment(setup).longJob!;
+      expect({ code: run.code, stdout: run.stdout, stderr: run.stderr }).toEqual({ code: 0, stdout: '', stderr: '' });
+      expect(run.durationMs).toBeGreaterThanOrEqual(LONG_JOB_MS);
+    },
+    LONG_JOB_MS + 60_000,
+  );
 });

@@ -216,9 +216,7 @@ describe('python3-zeep reads DisnixWebService.wsdl from a file', () => {
 
   it('builds every request with the parts qualified, in table order, with their values', async () => {
     const runs = await Promise.all(
-      operationNames.map((name) =>
-        scriptAsync(['--envelope', WSDL_FILE, name, JSON.stringify(sampleArgs(getOperation(name).params))]),
-      ),
+      operationNames.map((name) => scriptAsync(['--envelope', WSDL_FILE, name, JSON.stringify(sampleArgs(getOperation(name).params))])),
     );
     for (const [i, name] of operationNames.entries()) {
       const op = getOperation(name);
@@ -300,9 +298,7 @@ describe('tests/support/zeep-client.py calls a SOAP server built from the same W
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${DEFAULT_SERVICE_PATH}`;
     // Like the gateway: the WSDL served names the URL the caller uses.
-    const xml = fs
-      .readFileSync(WSDL_FILE, 'utf8')
-      .replace(`location="http://localhost:8080${DEFAULT_SERVICE_PATH}"`, `location="${url}"`);
+    const xml = fs.readFileSync(WSDL_FILE, 'utf8').replace(`location="http://localhost:8080${DEFAULT_SERVICE_PATH}"`, `location="${url}"`);
     expect(xml).toContain(url);
     const soapServer = await new Promise<soap.Server>((resolve, reject) => {
       const s = soap.listen(server, {
@@ -327,19 +323,16 @@ describe('tests/support/zeep-client.py calls a SOAP server built from the same W
     await new Promise((resolve) => server.close(resolve));
   });
 
-  it.each(operationNames.filter((n) => n !== 'lock'))(
-    'calls %s with basic auth: parts arrive by name, the result prints as JSON',
-    async (name) => {
-      const op = getOperation(name);
-      const args = sampleArgs(op.params);
-      received.delete(name);
-      const run = await scriptAsync([`${url}?wsdl`, name, JSON.stringify(args)], auth);
-      expect([run.status, run.stderr]).toEqual([0, '']);
-      expect(Object.entries((received.get(name) ?? {}) as object)).toEqual(Object.entries(args));
-      const result = sampleResult(op.result);
-      expect(JSON.parse(run.stdout)).toEqual(op.result === 'none' ? null : result.return);
-    },
-  );
+  it.each(operationNames.filter((n) => n !== 'lock'))('calls %s with basic auth: parts arrive by name, the result prints as JSON', async (name) => {
+    const op = getOperation(name);
+    const args = sampleArgs(op.params);
+    received.delete(name);
+    const run = await scriptAsync([`${url}?wsdl`, name, JSON.stringify(args)], auth);
+    expect([run.status, run.stderr]).toEqual([0, '']);
+    expect(Object.entries((received.get(name) ?? {}) as object)).toEqual(Object.entries(args));
+    const result = sampleResult(op.result);
+    expect(JSON.parse(run.stdout)).toEqual(op.result === 'none' ? null : result.return);
+  });
 
   it('prints a SOAP Fault as {"fault": message} and exits 2', async () => {
     const run = await scriptAsync([`${url}?wsdl`, 'lock', '{"profile": "default"}'], auth);

@@ -246,11 +246,7 @@ describe('DisnixWebService.wsdl, read with saxes', () => {
     expect(wsdlText).not.toContain(SOAP12_NS);
     for (const op of children(binding, WSDL_NS, 'operation')) {
       const soapOp = only(op, SOAP11_NS, 'operation');
-      expect([op.attrs.name, soapOp.attrs.soapAction, soapOp.attrs.style ?? 'document']).toEqual([
-        op.attrs.name,
-        '',
-        'document',
-      ]);
+      expect([op.attrs.name, soapOp.attrs.soapAction, soapOp.attrs.style ?? 'document']).toEqual([op.attrs.name, '', 'document']);
       expect(op.children.map((c) => c.local)).toEqual(['operation', 'input', 'output']);
       for (const direction of ['input', 'output']) {
         const body = only(only(op, WSDL_NS, direction), SOAP11_NS, 'body');
@@ -339,13 +335,7 @@ describe('DisnixWebService.wsdl in the soap package', () => {
     expect(Object.keys(binding.methods)).toEqual(operationNames);
     for (const name of operationNames) {
       const method = binding.methods[name];
-      expect([name, method.style, method.soapAction, !!method.input, !!method.output]).toEqual([
-        name,
-        'document',
-        '',
-        true,
-        true,
-      ]);
+      expect([name, method.style, method.soapAction, !!method.input, !!method.output]).toEqual([name, 'document', '', true, true]);
     }
   });
 
@@ -377,9 +367,7 @@ interface XmllintRun {
 function xmllint(args: string[]): XmllintRun {
   const run = spawnSync('xmllint', args, { encoding: 'utf8' });
   if (run.error && (run.error as NodeJS.ErrnoException).code === 'ENOENT') {
-    throw new Error(
-      'xmllint is not installed: install the Debian package libxml2-utils (apt-get install -y libxml2-utils)',
-    );
+    throw new Error('xmllint is not installed: install the Debian package libxml2-utils (apt-get install -y libxml2-utils)');
   }
   if (run.error) throw run.error;
   return { status: run.status, stdout: run.stdout, stderr: run.stderr };
@@ -400,9 +388,7 @@ const escapeXml = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, 
 
 /** A wrapper document: `<t:wrapper>` with children given as [name, text] in order. */
 function wrapperDoc(wrapper: string, items: [string, string][], qualified = true): string {
-  const body = items
-    .map(([n, v]) => (qualified ? `<t:${n}>${escapeXml(v)}</t:${n}>` : `<${n}>${escapeXml(v)}</${n}>`))
-    .join('');
+  const body = items.map(([n, v]) => (qualified ? `<t:${n}>${escapeXml(v)}</t:${n}>` : `<${n}>${escapeXml(v)}</${n}>`)).join('');
   return `<?xml version="1.0" encoding="UTF-8"?>\n<t:${wrapper} xmlns:t="${TARGET_NAMESPACE}">${body}</t:${wrapper}>\n`;
 }
 
@@ -413,11 +399,9 @@ function partItems(part: Part): [string, string][] {
   return values.map((v) => [part.name, String(v)]);
 }
 
-const requestDoc = (name: OperationName, parts: readonly Part[] = getOperation(name).params): string =>
-  wrapperDoc(name, parts.flatMap(partItems));
+const requestDoc = (name: OperationName, parts: readonly Part[] = getOperation(name).params): string => wrapperDoc(name, parts.flatMap(partItems));
 
-const responseDoc = (name: OperationName): string =>
-  wrapperDoc(`${name}Response`, resultParts(getOperation(name).result).flatMap(partItems));
+const responseDoc = (name: OperationName): string => wrapperDoc(`${name}Response`, resultParts(getOperation(name).result).flatMap(partItems));
 
 describe('DisnixWebService.wsdl, checked by xmllint (libxml2-utils)', () => {
   let dir: string;
@@ -493,10 +477,7 @@ describe('DisnixWebService.wsdl, checked by xmllint (libxml2-utils)', () => {
       const op = getOperation(name);
       const params = op.params;
       // Lists may be empty (minOccurs 0): drop every list part.
-      good[`${name}-no-lists`] = wrapperDoc(
-        name,
-        params.filter((p) => p.kind !== 'strings' && p.kind !== 'files').flatMap(partItems),
-      );
+      good[`${name}-no-lists`] = wrapperDoc(name, params.filter((p) => p.kind !== 'strings' && p.kind !== 'files').flatMap(partItems));
       bad[`${name}-unknown-part`] = wrapperDoc(name, [...params.flatMap(partItems), ['unknownPart', 'x']]);
       bad[`${name}-unknown-operation`] = wrapperDoc(`${name}X`, params.flatMap(partItems));
       if (params.length > 0) {
@@ -505,10 +486,7 @@ describe('DisnixWebService.wsdl, checked by xmllint (libxml2-utils)', () => {
       }
       const scalar = params.findIndex((p) => p.kind !== 'strings' && p.kind !== 'files');
       if (scalar >= 0) {
-        bad[`${name}-missing-${params[scalar].name}`] = wrapperDoc(
-          name,
-          params.filter((_, i) => i !== scalar).flatMap(partItems),
-        );
+        bad[`${name}-missing-${params[scalar].name}`] = wrapperDoc(name, params.filter((_, i) => i !== scalar).flatMap(partItems));
         // A scalar given twice.
         bad[`${name}-twice-${params[scalar].name}`] = wrapperDoc(
           name,

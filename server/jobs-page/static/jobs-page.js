@@ -87,9 +87,10 @@
     daemon.textContent = data.daemonReady ? 'disnix-service: ready' : 'disnix-service: not on the bus';
     rows.replaceChildren(...jobs.map(row));
     const filtered = outcomeFilter.value || operationFilter.value ? ' matching the filters' : '';
-    $('summary').textContent = jobs.length === 0
-      ? `No jobs${filtered} yet.`
-      : `${jobs.length} job${jobs.length === 1 ? '' : 's'}${filtered}, most recent first (the gateway keeps the last ${data.historyLimit}).`;
+    $('summary').textContent =
+      jobs.length === 0
+        ? `No jobs${filtered} yet.`
+        : `${jobs.length} job${jobs.length === 1 ? '' : 's'}${filtered}, most recent first (the gateway keeps the last ${data.historyLimit}).`;
   }
 
   // The log: lines as spans, so that failures can be marked; the last, unfinished line is

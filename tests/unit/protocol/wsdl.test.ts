@@ -115,8 +115,7 @@ describe('generateWsdl', () => {
 
   test('declares the operations in the order of the table', () => {
     const reversed = Object.fromEntries(Object.entries(table).reverse());
-    const order = (text: string): string[] =>
-      [...text.matchAll(/<wsdl:operation name="(\w+)">\n {6}<wsdl:documentation>/g)].map((m) => m[1]);
+    const order = (text: string): string[] => [...text.matchAll(/<wsdl:operation name="(\w+)">\n {6}<wsdl:documentation>/g)].map((m) => m[1]);
     expect(order(generateWsdl(table))).toEqual(Object.keys(table));
     expect(order(generateWsdl(reversed))).toEqual(Object.keys(table).reverse());
   });

@@ -44,10 +44,7 @@ describe('parseCommandLine: the coordinator argv shapes (reference section 3)', 
       { operation: 'queryRequisites', values: { derivation: ['/nix/store/a', '/nix/store/b'] } },
     ],
     [['--target', T, '--print-invalid', '/nix/store/a'], { operation: 'printInvalid', values: { derivation: ['/nix/store/a'] } }],
-    [
-      ['--import', '--target', T, '--localfile', '/tmp/closure'],
-      { operation: 'importLocalFile', values: { closure: ['/tmp/closure'] } },
-    ],
+    [['--import', '--target', T, '--localfile', '/tmp/closure'], { operation: 'importLocalFile', values: { closure: ['/tmp/closure'] } }],
     [
       ['--target', T, '--export', '--remotefile', '/nix/store/a', '/nix/store/b'],
       { operation: 'exportRemoteFile', values: { derivation: ['/nix/store/a', '/nix/store/b'] } },
@@ -70,10 +67,7 @@ describe('parseCommandLine: the coordinator argv shapes (reference section 3)', 
       ['--target', T, '--query-latest-snapshot', '--container', 'C', '--component', 'X'],
       { operation: 'queryLatestSnapshot', values: { container: 'C', component: 'X' } },
     ],
-    [
-      ['--target', T, '--print-missing-snapshots', 'C/X/abc'],
-      { operation: 'printMissingSnapshots', values: { component: ['C/X/abc'] } },
-    ],
+    [['--target', T, '--print-missing-snapshots', 'C/X/abc'], { operation: 'printMissingSnapshots', values: { component: ['C/X/abc'] } }],
     [['--target', T, '--resolve-snapshots', 'C/X/abc'], { operation: 'resolveSnapshots', values: { snapshots: ['C/X/abc'] } }],
     [
       ['--target', T, '--import-snapshots', '--remotefile', '--container', 'C', '--component', 'X', '/tmp/s1', '/tmp/s2'],
@@ -86,10 +80,7 @@ describe('parseCommandLine: the coordinator argv shapes (reference section 3)', 
     [['--target', T, '--export-snapshots', 'C/X/abc'], { operation: 'exportRemoteSnapshots', values: { snapshot: 'C/X/abc' } }],
     [['--capture-config', '--target', T], { operation: 'captureConfig', values: {} }],
     [['--import', '--remotefile', '--target', T, '/tmp/closure'], { operation: 'importm', values: { closure: '/tmp/closure' } }],
-    [
-      ['--export', '--localfile', '--target', T, '/nix/store/a'],
-      { operation: 'export', values: { derivation: ['/nix/store/a'] } },
-    ],
+    [['--export', '--localfile', '--target', T, '/nix/store/a'], { operation: 'export', values: { derivation: ['/nix/store/a'] } }],
   ])('%j', (args, expected) => {
     expect(call(args)).toEqual(expected);
   });
@@ -109,9 +100,7 @@ describe('parseCommandLine: the coordinator argv shapes (reference section 3)', 
 
 describe('parseCommandLine: option forms', () => {
   it('takes --opt=value like --opt value', () => {
-    expect(call([`--target=${T}`, '--profile=P', '--set', '/nix/store/a'])).toEqual(
-      call(['--target', T, '--profile', 'P', '--set', '/nix/store/a']),
-    );
+    expect(call([`--target=${T}`, '--profile=P', '--set', '/nix/store/a'])).toEqual(call(['--target', T, '--profile', 'P', '--set', '/nix/store/a']));
     expect(call(['--target', T, '--clean-snapshots', '--keep=0', '--container=C', '--component=X']).values).toEqual({
       keep: 0,
       container: 'C',
@@ -134,9 +123,7 @@ describe('parseCommandLine: option forms', () => {
   });
 
   it('keeps repeated --arguments in order, in both forms', () => {
-    const { values } = call([
-      '--snapshot', '-t', T, '--type', 'process', '--arguments', 'x=1', '--arguments=y=2', '--arguments', 'z=a b', '/nix/store/s',
-    ]);
+    const { values } = call(['--snapshot', '-t', T, '--type', 'process', '--arguments', 'x=1', '--arguments=y=2', '--arguments', 'z=a b', '/nix/store/s']);
     expect(values.arguments).toEqual(['x=1', 'y=2', 'z=a b']);
   });
 
@@ -225,8 +212,7 @@ describe('parseCommandLine: errors', () => {
 });
 
 describe('buildEnvelope', () => {
-  const wrap = (body: string): string =>
-    `<soapenv:Envelope xmlns:soapenv="${ENV_NS}"><soapenv:Body>${body}</soapenv:Body></soapenv:Envelope>`;
+  const wrap = (body: string): string => `<soapenv:Envelope xmlns:soapenv="${ENV_NS}"><soapenv:Body>${body}</soapenv:Body></soapenv:Envelope>`;
 
   it('writes the parts in table order, qualified', () => {
     expect(buildEnvelope('set', { derivation: '/nix/store/d', profile: 'P' })).toBe(
@@ -235,9 +221,7 @@ describe('buildEnvelope', () => {
   });
 
   it('repeats list parts and writes nothing for an empty list', () => {
-    expect(
-      buildEnvelope('activate', { derivation: '/nix/store/s', container: 'C', type: 'process', arguments: ['a=1', 'b=2'] }),
-    ).toBe(
+    expect(buildEnvelope('activate', { derivation: '/nix/store/s', container: 'C', type: 'process', arguments: ['a=1', 'b=2'] })).toBe(
       wrap(
         `<ns:activate xmlns:ns="${DISNIX_NS}"><ns:derivation>/nix/store/s</ns:derivation><ns:container>C</ns:container>` +
           '<ns:type>process</ns:type><ns:arguments>a=1</ns:arguments><ns:arguments>b=2</ns:arguments></ns:activate>',
@@ -279,9 +263,10 @@ describe('readResponse', () => {
     `<soap:Body><tns:${op}Response>${inner}</tns:${op}Response></soap:Body></soap:Envelope>`;
 
   it('reads the return elements as a list, in order', () => {
-    expect(
-      readResponse('realise', response('realise', '<tns:return>/nix/store/a</tns:return><tns:return>/nix/store/b</tns:return>')),
-    ).toEqual({ kind: 'result', returns: ['/nix/store/a', '/nix/store/b'] });
+    expect(readResponse('realise', response('realise', '<tns:return>/nix/store/a</tns:return><tns:return>/nix/store/b</tns:return>'))).toEqual({
+      kind: 'result',
+      returns: ['/nix/store/a', '/nix/store/b'],
+    });
   });
 
   it('reads an empty list, an empty return and a single return', () => {
@@ -295,9 +280,10 @@ describe('readResponse', () => {
 
   it('keeps the text of a return as it is: entities, CDATA, line breaks, spaces', () => {
     const nix = '{\n  "echo" = {\n  };\n  x = "a & b";\n}\n';
-    expect(
-      readResponse('captureConfig', response('captureConfig', `<tns:return>{\n  "echo" = {\n  };\n  x = "a &amp; b";\n}\n</tns:return>`)),
-    ).toEqual({ kind: 'result', returns: [nix] });
+    expect(readResponse('captureConfig', response('captureConfig', `<tns:return>{\n  "echo" = {\n  };\n  x = "a &amp; b";\n}\n</tns:return>`))).toEqual({
+      kind: 'result',
+      returns: [nix],
+    });
     expect(readResponse('captureConfig', response('captureConfig', `<tns:return><![CDATA[${nix}]]></tns:return>`))).toEqual({
       kind: 'result',
       returns: [nix],
@@ -334,7 +320,11 @@ describe('readResponse', () => {
     ['plain text', 'Unauthorized', /Text data outside of root node|root/i],
     ['nothing', '', /empty|root/i],
     ['truncated XML', `<soap:Envelope xmlns:soap="${ENV_NS}"><soap:Body><tns:lockResponse xmlns:tns="${DISNIX_NS}">`, /unclosed|close/i],
-    ['another operation', `<soap:Envelope xmlns:soap="${ENV_NS}"><soap:Body><x:unlockResponse xmlns:x="${DISNIX_NS}"/></soap:Body></soap:Envelope>`, /<x:unlockResponse>, not lockResponse/],
+    [
+      'another operation',
+      `<soap:Envelope xmlns:soap="${ENV_NS}"><soap:Body><x:unlockResponse xmlns:x="${DISNIX_NS}"/></soap:Body></soap:Envelope>`,
+      /<x:unlockResponse>, not lockResponse/,
+    ],
     ['an empty Body', `<soap:Envelope xmlns:soap="${ENV_NS}"><soap:Body/></soap:Envelope>`, /holds no lockResponse/],
     ['an Envelope in a foreign namespace', '<Envelope xmlns="urn:x"><Body/></Envelope>', /not a SOAP Envelope/],
   ])('refuses %s', (_name, text, message) => {
@@ -364,9 +354,7 @@ describe('error messages', () => {
   });
 
   it('explains 401, 404 and other statuses', () => {
-    expect(httpError(url, 401, 'Unauthorized').message).toMatch(
-      /refused the credentials[\s\S]*DISNIX_SOAP_CLIENT_USERNAME and DISNIX_SOAP_CLIENT_PASSWORD/,
-    );
+    expect(httpError(url, 401, 'Unauthorized').message).toMatch(/refused the credentials[\s\S]*DISNIX_SOAP_CLIENT_USERNAME and DISNIX_SOAP_CLIENT_PASSWORD/);
     expect(httpError(url, 404, 'Not Found').message).toMatch(
       /\/wrong\/path.*endpoint path looks wrong[\s\S]*https:\/\/gw\.example\/DisnixWebService\/services\/DisnixWebService/,
     );
@@ -382,10 +370,35 @@ describe('usage', () => {
       const cli = getOperation(name).cli;
       if (cli) expect(text).toContain(`--${cli.flag}`);
     }
-    for (const flag of ['shell', 'target', 'localfile', 'remotefile', 'profile', 'delete-old', 'type', 'arguments', 'container', 'component', 'keep', 'command', 'help', 'version']) {
+    for (const flag of [
+      'shell',
+      'target',
+      'localfile',
+      'remotefile',
+      'profile',
+      'delete-old',
+      'type',
+      'arguments',
+      'container',
+      'component',
+      'keep',
+      'command',
+      'help',
+      'version',
+    ]) {
       expect(text).toContain(`--${flag}`);
     }
-    for (const short of ['-r, --realise', '-q, --query-installed', '-t, --target', '-p, --profile', '-d, --delete-old', '-C, --container', '-c, --component', '-h, --help', '-v, --version']) {
+    for (const short of [
+      '-r, --realise',
+      '-q, --query-installed',
+      '-t, --target',
+      '-p, --profile',
+      '-d, --delete-old',
+      '-C, --container',
+      '-c, --component',
+      '-h, --help',
+      '-v, --version',
+    ]) {
       expect(text).toContain(short);
     }
     expect(Math.max(...text.split('\n').map((line) => line.length))).toBeLessThanOrEqual(80);

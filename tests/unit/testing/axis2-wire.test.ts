@@ -42,7 +42,9 @@ describe('requests as Axis2 RPCServiceClient writes them', () => {
   test('scalars are argN, array elements itemN, both counted by argument', () => {
     expect(children('set', ['p', '/s/x'])).toBe('<arg0 xmlns="">p</arg0><arg1 xmlns="">/s/x</arg1>');
     expect(children('export', [['a', 'b']])).toBe('<item0 xmlns="">a</item0><item0 xmlns="">b</item0>');
-    expect(children('activate', ['d', 'c', 't', ['x=1']])).toBe('<arg0 xmlns="">d</arg0><arg1 xmlns="">c</arg1><arg2 xmlns="">t</arg2><item3 xmlns="">x=1</item3>');
+    expect(children('activate', ['d', 'c', 't', ['x=1']])).toBe(
+      '<arg0 xmlns="">d</arg0><arg1 xmlns="">c</arg1><arg2 xmlns="">t</arg2><item3 xmlns="">x=1</item3>',
+    );
     expect(children('collectGarbage', [true])).toBe('<arg0 xmlns="">true</arg0>');
     expect(children('captureConfig', [])).toBe('');
   });
@@ -66,7 +68,9 @@ describe('requests as Axis2 RPCServiceClient writes them', () => {
     const a = Buffer.from([0, 13, 10, 45, 45, 255]);
     const b = Buffer.from('second');
     const { mime } = decode(axis2Request('importLocalSnapshots', ['c', 'k', '/s', [dataHandler(a), dataHandler(b)], ['/s/a', '/s/b']], options));
-    const hrefs = [...mime.matchAll(/<item3 xmlns=""><xop:Include xmlns:xop="http:\/\/www\.w3\.org\/2004\/08\/xop\/include" href="cid:([^"]+)"\/><\/item3>/g)].map((m) => m[1]);
+    const hrefs = [
+      ...mime.matchAll(/<item3 xmlns=""><xop:Include xmlns:xop="http:\/\/www\.w3\.org\/2004\/08\/xop\/include" href="cid:([^"]+)"\/><\/item3>/g),
+    ].map((m) => m[1]);
     expect(hrefs).toHaveLength(2);
     hrefs.forEach((id, index) => {
       const content = (index === 0 ? a : b).toString('latin1');
@@ -94,7 +98,11 @@ describe('requests as Axis2 RPCServiceClient writes them', () => {
       'Connection: Keep-Alive',
     ]);
     expect(chunkSizes[chunkSizes.length - 1]).toBe(0);
-    expect(mime.startsWith(`--${boundary}\r\nContent-Type: application/xop+xml; charset=UTF-8; type="text/xml"\r\nContent-Transfer-Encoding: binary\r\nContent-ID: <${start}>\r\n\r\n<?xml version='1.0' encoding='UTF-8'?><soapenv:Envelope`)).toBe(true);
+    expect(
+      mime.startsWith(
+        `--${boundary}\r\nContent-Type: application/xop+xml; charset=UTF-8; type="text/xml"\r\nContent-Transfer-Encoding: binary\r\nContent-ID: <${start}>\r\n\r\n<?xml version='1.0' encoding='UTF-8'?><soapenv:Envelope`,
+      ),
+    ).toBe(true);
     expect(mime).toContain('<soapenv:Header/><soapenv:Body>');
     expect(mime.endsWith(`\r\n--${boundary}--\r\n`)).toBe(true);
   });
@@ -121,8 +129,11 @@ const xmlAnswer = (body: string, status = 200, headers: Record<string, string> =
 function mtomAnswer(body: string, parts: Record<string, Buffer>): HttpAnswer {
   const boundary = 'MIMEBoundary_unit';
   const root = `<?xml version="1.0"?><s:Envelope xmlns:s="${SOAP}"><s:Body>${body}</s:Body></s:Envelope>`;
-  const chunks: Buffer[] = [Buffer.from(`--${boundary}\r\nContent-Type: application/xop+xml; charset=UTF-8; type="text/xml"\r\nContent-ID: <root@unit>\r\n\r\n${root}`)];
-  for (const [id, data] of Object.entries(parts)) chunks.push(Buffer.from(`\r\n--${boundary}\r\nContent-Type: application/octet-stream\r\nContent-ID: <${id}>\r\n\r\n`), data);
+  const chunks: Buffer[] = [
+    Buffer.from(`--${boundary}\r\nContent-Type: application/xop+xml; charset=UTF-8; type="text/xml"\r\nContent-ID: <root@unit>\r\n\r\n${root}`),
+  ];
+  for (const [id, data] of Object.entries(parts))
+    chunks.push(Buffer.from(`\r\n--${boundary}\r\nContent-Type: application/octet-stream\r\nContent-ID: <${id}>\r\n\r\n`), data);
   chunks.push(Buffer.from(`\r\n--${boundary}--\r\n`));
   return {
     status: 200,
@@ -167,7 +178,9 @@ describe('answers read as the Java client reads them', () => {
   });
 
   test('refuses what the Java client cannot read', async () => {
-    const spaced = mtomAnswer('<w><return> <xop:Include xmlns:xop="http://www.w3.org/2004/08/xop/include" href="cid:1@x"/></return></w>', { '1@x': Buffer.from('x') });
+    const spaced = mtomAnswer('<w><return> <xop:Include xmlns:xop="http://www.w3.org/2004/08/xop/include" href="cid:1@x"/></return></w>', {
+      '1@x': Buffer.from('x'),
+    });
     await expect(readAxis2Answer(spaced, 'DataHandler')).rejects.toThrow(/white space before an xop:Include/);
     const dangling = mtomAnswer('<w><return><xop:Include xmlns:xop="http://www.w3.org/2004/08/xop/include" href="cid:9@x"/></return></w>', {});
     await expect(readAxis2Answer(dangling, 'DataHandler')).rejects.toThrow(/names no part/);

@@ -29,7 +29,12 @@ describe('the Java client positional part names', () => {
   });
 
   test('a null argument is a nil itemN that does not advance the count', () => {
-    expect(partsOf('queryAllSnapshots', [['item0', 'nil'], ['item0', 'nil']])).toEqual(['container', 'component']);
+    expect(
+      partsOf('queryAllSnapshots', [
+        ['item0', 'nil'],
+        ['item0', 'nil'],
+      ]),
+    ).toEqual(['container', 'component']);
     expect(partsOf('queryAllSnapshots', [['item0', 'nil'], 'arg0'])).toEqual(['container', 'component']);
     expect(partsOf('cleanSnapshots', ['arg0', ['item1', 'nil'], 'arg1'])).toEqual(['keep', 'container', 'component']);
     expect(partsOf('importSnapshots', [['item0', 'nil'], ['item0', 'nil'], 'item0'])).toEqual(['container', 'component', 'snapshots']);

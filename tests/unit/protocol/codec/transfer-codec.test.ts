@@ -142,7 +142,14 @@ describe('readMessage', () => {
     expect(message.bodyElement).toBe('importLocalSnapshots');
     expect(message.mtom).toBe(form === 'mtom');
     const texts = message.items.flatMap((item) => (item.kind === 'text' ? [[item.name, item.text]] : []));
-    expect(texts).toEqual([['container', 'pg & co'], ['component', 'db'], ['snapshot', 'snap'], ['path', 'a/b'], ['path', 'empty'], ['path', 'x <y>']]);
+    expect(texts).toEqual([
+      ['container', 'pg & co'],
+      ['component', 'db'],
+      ['snapshot', 'snap'],
+      ['path', 'a/b'],
+      ['path', 'empty'],
+      ['path', 'x <y>'],
+    ]);
     const received = message.items.flatMap((item) => (item.kind === 'file' ? [item.file] : []));
     expect(received.map((file) => file.size)).toEqual(files.map((file) => file.length));
     for (const [i, file] of received.entries()) expect((await readFile(file.path)).equals(files[i])).toBe(true);
@@ -154,14 +161,22 @@ describe('readMessage', () => {
     await (await import('node:fs/promises')).writeFile(source, data);
     for (const form of ['mtom', 'inline'] as const) {
       const message = encodeMessage(
-        ['<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><t:importLocalFile xmlns:t="http://service.disnix.nixos.org"><t:closure>', { path: source, size: data.length }, '</t:closure></t:importLocalFile></s:Body></s:Envelope>'],
+        [
+          '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><t:importLocalFile xmlns:t="http://service.disnix.nixos.org"><t:closure>',
+          { path: source, size: data.length },
+          '</t:closure></t:importLocalFile></s:Body></s:Envelope>',
+        ],
         form,
       );
       const chunks: Buffer[] = [];
       for await (const chunk of message.stream()) chunks.push(chunk as Buffer);
       const body = Buffer.concat(chunks);
       expect(body.length).toBe(message.length);
-      const read = await readMessage(Readable.from([body]), { contentType: message.contentType }, requestReaderOptions(1024, () => join(dir, `${form}-back`)));
+      const read = await readMessage(
+        Readable.from([body]),
+        { contentType: message.contentType },
+        requestReaderOptions(1024, () => join(dir, `${form}-back`)),
+      );
       const [item] = read.items;
       expect(item.kind === 'file' && (await readFile(item.file.path)).equals(data)).toBe(true);
     }

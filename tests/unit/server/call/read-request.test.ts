@@ -15,7 +15,12 @@ function read(xml: string, chunk = 7): Promise<ReceivedCall> {
 
 describe('the reader keeps the parts, so that a call is parsed once', () => {
   test('each part as its text, in order, with entities, character references and CDATA resolved', async () => {
-    const call = await read(envelope('activate', '<ns:derivation>/nix/store/a &amp; b</ns:derivation><ns:container>&#101;cho</ns:container><ns:type><![CDATA[<e>]]></ns:type><ns:arguments>x=1</ns:arguments><ns:arguments> y </ns:arguments>'));
+    const call = await read(
+      envelope(
+        'activate',
+        '<ns:derivation>/nix/store/a &amp; b</ns:derivation><ns:container>&#101;cho</ns:container><ns:type><![CDATA[<e>]]></ns:type><ns:arguments>x=1</ns:arguments><ns:arguments> y </ns:arguments>',
+      ),
+    );
     expect(call.operation).toBe('activate');
     expect(call.form).toBe('document');
     expect(call.items).toEqual([
@@ -61,9 +66,19 @@ describe('the reader keeps the parts, so that a call is parsed once', () => {
   test.each([
     ['a DTD', `<!DOCTYPE x [<!ENTITY a "b">]>${envelope('lock', '<ns:profile>&a;</ns:profile>')}`, 'GW_ERR_UNREADABLE', /the request has a DTD/],
     ['a processing instruction', envelope('lock', '<?evil x?><ns:profile>p</ns:profile>'), 'GW_ERR_UNREADABLE', /processing instruction/],
-    ['nesting beyond any call', envelope('lock', `<ns:profile>${'<x>'.repeat(40)}${'</x>'.repeat(40)}</ns:profile>`), 'GW_ERR_UNREADABLE', /nests elements more than 32 deep/],
+    [
+      'nesting beyond any call',
+      envelope('lock', `<ns:profile>${'<x>'.repeat(40)}${'</x>'.repeat(40)}</ns:profile>`),
+      'GW_ERR_UNREADABLE',
+      /nests elements more than 32 deep/,
+    ],
     ['an unknown operation', envelope('selfDestruct', ''), 'GW_ERR_UNREADABLE', /there is no operation "selfDestruct"/],
-    ['markup beyond --max-body-size', envelope('lock', `<ns:profile>${'p'.repeat(70_000)}</ns:profile>`), 'GW_ERR_TOO_LARGE', /the request is larger than the 65536 bytes accepted \(--max-body-size\); file contents do not count/],
+    [
+      'markup beyond --max-body-size',
+      envelope('lock', `<ns:profile>${'p'.repeat(70_000)}</ns:profile>`),
+      'GW_ERR_TOO_LARGE',
+      /the request is larger than the 65536 bytes accepted \(--max-body-size\); file contents do not count/,
+    ],
   ])('%s is refused with a code that says why', async (_name, xml, code, message) => {
     await expect(read(xml, 1000)).rejects.toMatchObject({ code, message: expect.stringMatching(message) });
   });

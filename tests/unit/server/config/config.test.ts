@@ -28,7 +28,10 @@ test('environment variables set what flags do, and flags win', () => {
 });
 
 test('--session-bus takes DBUS_SESSION_BUS_ADDRESS', () => {
-  expect(run(['--session-bus'], { ...credentials, DBUS_SESSION_BUS_ADDRESS: 'unix:path=/run/s' }).bus).toEqual({ kind: 'session', address: 'unix:path=/run/s' });
+  expect(run(['--session-bus'], { ...credentials, DBUS_SESSION_BUS_ADDRESS: 'unix:path=/run/s' }).bus).toEqual({
+    kind: 'session',
+    address: 'unix:path=/run/s',
+  });
   expect(problems(['--session-bus'])).toEqual(['--session-bus: DBUS_SESSION_BUS_ADDRESS is not set']);
 });
 

@@ -56,7 +56,9 @@ describe('--tls-cert and --tls-key', () => {
 
   test('both files are read at start-up, from flags or variables', () => {
     const tls = run(['--tls-cert', certFile, '--tls-key', keyFile]).tls;
-    expect(tls).toEqual(expect.objectContaining({ certFile, keyFile, cert: expect.stringContaining('BEGIN CERTIFICATE'), key: expect.stringContaining('PRIVATE KEY') }));
+    expect(tls).toEqual(
+      expect.objectContaining({ certFile, keyFile, cert: expect.stringContaining('BEGIN CERTIFICATE'), key: expect.stringContaining('PRIVATE KEY') }),
+    );
     const env = { ...credentials, DISNIX_WEBSERVICE_TLS_CERT: certFile, DISNIX_WEBSERVICE_TLS_KEY: keyFile };
     expect(run([], env).tls?.certFile).toBe(certFile);
   });
@@ -64,7 +66,9 @@ describe('--tls-cert and --tls-key', () => {
   test('one without the other, unreadable files, a key of another certificate: each named', () => {
     expect(problems(['--tls-cert', certFile])).toEqual([expect.stringMatching(/--tls-cert and --tls-key go together/)]);
     expect(problems(['--tls-cert', join(dir, 'missing.crt'), '--tls-key', keyFile])).toEqual([expect.stringMatching(/missing\.crt cannot be read: ENOENT/)]);
-    expect(problems(['--tls-cert', certFile, '--tls-key', otherKey])).toEqual([expect.stringMatching(/two\.key is not the private key of the certificate in .*one\.crt/)]);
+    expect(problems(['--tls-cert', certFile, '--tls-key', otherKey])).toEqual([
+      expect.stringMatching(/two\.key is not the private key of the certificate in .*one\.crt/),
+    ]);
     const garbage = join(dir, 'garbage.pem');
     writeFileSync(garbage, 'not PEM at all\n');
     expect(problems(['--tls-cert', garbage, '--tls-key', garbage])).toEqual([
@@ -82,14 +86,20 @@ describe('--no-auth-from', () => {
   });
 
   test('a bad entry is refused under its own name, and the option means nothing with --no-auth', () => {
-    expect(problems(['--no-auth-from', 'coordinator.example.org'])).toEqual([expect.stringMatching(/^no-auth-from: "coordinator.example.org" is not an IP address/)]);
-    expect(problems(['--no-auth', '--host', '127.0.0.1', '--no-auth-from', '10.0.0.1'], {})).toEqual([expect.stringMatching(/--no-auth-from has no effect with --no-auth/)]);
+    expect(problems(['--no-auth-from', 'coordinator.example.org'])).toEqual([
+      expect.stringMatching(/^no-auth-from: "coordinator.example.org" is not an IP address/),
+    ]);
+    expect(problems(['--no-auth', '--host', '127.0.0.1', '--no-auth-from', '10.0.0.1'], {})).toEqual([
+      expect.stringMatching(/--no-auth-from has no effect with --no-auth/),
+    ]);
   });
 });
 
 describe('--trust-proxy', () => {
   test('addresses, CIDR ranges and names, from the flag or DISNIX_WEBSERVICE_TRUST_PROXY', () => {
-    expect(run(['--trust-proxy', 'loopback, 10.1.2.3,192.168.0.0/16,fd00::/8']).trustProxy).toEqual({ entries: ['loopback', '10.1.2.3', '192.168.0.0/16', 'fd00::/8'] });
+    expect(run(['--trust-proxy', 'loopback, 10.1.2.3,192.168.0.0/16,fd00::/8']).trustProxy).toEqual({
+      entries: ['loopback', '10.1.2.3', '192.168.0.0/16', 'fd00::/8'],
+    });
     expect(run([], { ...credentials, DISNIX_WEBSERVICE_TRUST_PROXY: '::1' }).trustProxy).toEqual({ entries: ['::1'] });
     expect(run([]).trustProxy).toBeUndefined();
   });
@@ -103,7 +113,13 @@ describe('--trust-proxy', () => {
 
   test('whom the trust function believes', () => {
     const trust = trustFunction(run(['--trust-proxy', 'loopback,10.0.0.0/8,2001:db8::1']).trustProxy, true);
-    expect([trust('127.0.0.1', 0), trust('::ffff:127.0.0.1', 0), trust('::1', 0), trust('10.9.8.7', 1), trust('2001:db8::1', 0)]).toEqual([true, true, true, true, true]);
+    expect([trust('127.0.0.1', 0), trust('::ffff:127.0.0.1', 0), trust('::1', 0), trust('10.9.8.7', 1), trust('2001:db8::1', 0)]).toEqual([
+      true,
+      true,
+      true,
+      true,
+      true,
+    ]);
     expect([trust('192.168.1.1', 0), trust('2001:db8::2', 0), trust('not-an-ip', 0)]).toEqual([false, false, false]);
     // A unix-socket peer has no address: trusted as loopback, and only as the connection itself;
     // on TCP, no address means a closed connection, whose headers count for nothing.

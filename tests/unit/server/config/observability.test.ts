@@ -35,7 +35,10 @@ test('--log-format takes json or text, from the flag or DISNIX_WEBSERVICE_LOG_FO
 test('--metrics-listen takes HOST:PORT, IPv6 in brackets, from the flag or DISNIX_WEBSERVICE_METRICS_LISTEN', () => {
   expect(run(['--metrics-listen', '127.0.0.1:9464']).metricsListen).toEqual({ host: '127.0.0.1', port: 9464 });
   expect(run(['--metrics-listen', '[::1]:9464']).metricsListen).toEqual({ host: '::1', port: 9464 });
-  expect(run([], { ...credentials, DISNIX_WEBSERVICE_METRICS_LISTEN: 'metrics.internal:9100' }).metricsListen).toEqual({ host: 'metrics.internal', port: 9100 });
+  expect(run([], { ...credentials, DISNIX_WEBSERVICE_METRICS_LISTEN: 'metrics.internal:9100' }).metricsListen).toEqual({
+    host: 'metrics.internal',
+    port: 9100,
+  });
   for (const bad of ['9464', '127.0.0.1', '127.0.0.1:99999', '::1:9464', 'host :1', ':9464']) {
     expect(problems(['--metrics-listen', bad])).toEqual([`metrics-listen "${bad}" is not HOST:PORT, e.g. 127.0.0.1:9464 or [::1]:9464`]);
   }

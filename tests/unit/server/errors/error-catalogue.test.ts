@@ -28,6 +28,10 @@ describe('faultFor, the one mapping of an error to its Fault', () => {
   });
 
   test('anything else is an internal error whose details stay in the log', () => {
-    expect(faultFor(new Error('secret path /etc/x'))).toEqual({ faultcode: 'soap:Server', faultstring: 'internal error in the gateway; its log has the details', status: 500 });
+    expect(faultFor(new Error('secret path /etc/x'))).toEqual({
+      faultcode: 'soap:Server',
+      faultstring: 'internal error in the gateway; its log has the details',
+      status: 500,
+    });
   });
 });

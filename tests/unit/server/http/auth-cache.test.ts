@@ -16,7 +16,10 @@ import { FIXTURES_DIR } from '../../../../testing/paths';
  * would not let in now.
  */
 const FIXTURE = join(FIXTURES_DIR, 'htpasswd');
-const fixtureLine = (user: string) => readFileSync(FIXTURE, 'utf8').split('\n').find((l) => l.startsWith(`${user}:`))!;
+const fixtureLine = (user: string) =>
+  readFileSync(FIXTURE, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${user}:`))!;
 const ALICE = 'alice-secret';
 const BOB = 'bob secret:with colon';
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;

@@ -20,7 +20,7 @@ const passwords: Record<string, string> = {
   bcrypt10: 'ten rounds', // htpasswd -B -C 10
   bob: 'bob secret:with colon', // htpasswd -m: $apr1$
   carol: 'carol-sécret', // htpasswd -s: {SHA}, non-ASCII
-  'gül': 'pässwörd', // $apr1$ with UTF-8 name and password
+  gül: 'pässwörd', // $apr1$ with UTF-8 name and password
   dave: 'dave-pw', // $2b$ (bcryptjs)
   erin: 'erin-pw', // $2a$
 };
@@ -97,7 +97,10 @@ describe('an htpasswd file that changes while the gateway runs', () => {
     info: (m) => logged.push(`info ${m}`),
     debug: () => undefined,
   };
-  const fixtureLine = (user: string) => readFileSync(FIXTURE, 'utf8').split('\n').find((l) => l.startsWith(`${user}:`))!;
+  const fixtureLine = (user: string) =>
+    readFileSync(FIXTURE, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith(`${user}:`))!;
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'htpasswd-'));
@@ -196,7 +199,14 @@ describe('configuration of authentication, the failure limit and the shutdown gr
 
   test('--help names the new settings and their variables', () => {
     const text = usageText();
-    for (const word of ['--htpasswd FILE', 'DISNIX_WEBSERVICE_HTPASSWD', '--auth-failure-limit', 'DISNIX_WEBSERVICE_AUTH_FAILURE_LIMIT', '--shutdown-grace', 'DISNIX_WEBSERVICE_SHUTDOWN_GRACE']) {
+    for (const word of [
+      '--htpasswd FILE',
+      'DISNIX_WEBSERVICE_HTPASSWD',
+      '--auth-failure-limit',
+      'DISNIX_WEBSERVICE_AUTH_FAILURE_LIMIT',
+      '--shutdown-grace',
+      'DISNIX_WEBSERVICE_SHUTDOWN_GRACE',
+    ]) {
       expect(text).toContain(word);
     }
   });

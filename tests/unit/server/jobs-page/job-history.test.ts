@@ -40,7 +40,15 @@ describe('the job history', () => {
     bad.ended(new GatewayError('GW_ERR_BAD_REQUEST', 'set: part "profile" is missing'));
     now = 4_000;
     const byOperation = Object.fromEntries(history.list().map((job) => [job.operation, job]));
-    expect(byOperation.lock).toMatchObject({ jobId: 1, outcome: 'success', user: 'ops', client: '10.0.0.1', durationMs: 2500, message: null, startedAt: new Date(1000).toISOString() });
+    expect(byOperation.lock).toMatchObject({
+      jobId: 1,
+      outcome: 'success',
+      user: 'ops',
+      client: '10.0.0.1',
+      durationMs: 2500,
+      message: null,
+      startedAt: new Date(1000).toISOString(),
+    });
     expect(byOperation.unlock).toMatchObject({ outcome: 'failure', message: null }); // the log tells why
     expect(byOperation.realise).toMatchObject({ outcome: 'timeout', message: 'realise job 3 got no answer within 1 s.' });
     expect(byOperation.set).toMatchObject({ jobId: null, outcome: 'rejected', message: 'set: part "profile" is missing' });
@@ -88,7 +96,7 @@ describe('arguments as the page shows them', () => {
   });
 });
 
-test('the page sits at the service path\'s base', () => {
+test("the page sits at the service path's base", () => {
   expect(jobsPagePath('/DisnixWebService/services/DisnixWebService')).toBe('/DisnixWebService/');
   expect(jobsPagePath('/deploy/services/Disnix')).toBe('/deploy/');
   expect(jobsPagePath('/a/soap')).toBe('/a/');
