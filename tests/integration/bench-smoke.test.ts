@@ -23,7 +23,7 @@ test('node dist-dev/bench/main.js --quick prints a table of figures with their b
   expect(run.stdout).toMatch(/^Machine: \d+ CPUs .*Node\.js v\d+/m);
   expect(run.stdout).toMatch(/^\| Measure +\| Gateway +\| Baseline +\| Ratio +\| Target +\| Met +\| Notes +\|$/m);
   const relayRows = [/queryInstalled latency p50, bare Express relay/, /queryInstalled throughput, 64 callers, bare Express relay/, /queryInstalled throughput, 64 callers, bare node:http relay/];
-  for (const measure of [/queryInstalled latency p50/, /queryInstalled throughput, 64 callers/, ...relayRows, /\d+ concurrent 0\.2 s jobs, wall time/, /client --lock \+ --unlock/]) {
+  for (const measure of [/queryInstalled latency p50/, /queryInstalled throughput, 64 callers/, ...relayRows, /queryInstalled throughput, 64 callers, gateway \/ bare Express relay/, /\d+ concurrent 0\.2 s jobs, wall time/, /client --lock \+ --unlock/]) {
     expect(run.stdout).toMatch(new RegExp(`^\\| ${measure.source}`, 'm'));
   }
   const results = join(root, 'bench', 'results', 'bench-quick.json');
