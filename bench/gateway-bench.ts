@@ -30,7 +30,16 @@ const MIN_RELAY_SHARE_AT_64 = 0.71;
 
 /** How much each section does, full and --quick. */
 const SIZES = {
-  full: { warmCalls: 3000, warmSeconds: 5, latencyCalls: 2000, latencyRounds: 10, throughputCalls: 20_000, throughputSeconds: 5, longJobs: 500, longJobMs: 2000 },
+  full: {
+    warmCalls: 3000,
+    warmSeconds: 5,
+    latencyCalls: 2000,
+    latencyRounds: 10,
+    throughputCalls: 20_000,
+    throughputSeconds: 5,
+    longJobs: 500,
+    longJobMs: 2000,
+  },
   quick: { warmCalls: 5, warmSeconds: 0.3, latencyCalls: 20, latencyRounds: 1, throughputCalls: 30, throughputSeconds: 0.3, longJobs: 20, longJobMs: 200 },
 };
 
@@ -71,7 +80,12 @@ async function withDirect<T>(context: BenchContext, measure: (direct: DirectDisn
 }
 
 /** The same for the bare relay, whose D-Bus connection takes every disnix signal too: it runs only while measured. */
-async function withBareRelay<T>(context: BenchContext, connections: number, measure: (soap: SoapCaller) => Promise<T>, framework: RelayFramework = 'express'): Promise<T> {
+async function withBareRelay<T>(
+  context: BenchContext,
+  connections: number,
+  measure: (soap: SoapCaller) => Promise<T>,
+  framework: RelayFramework = 'express',
+): Promise<T> {
   const relay = await startBareRelay(context.busAddress, CHEAP.values.profile, framework);
   // The gateway's credentials, unchecked there, so that the relay reads the very requests the gateway reads.
   const soap = createSoapCaller(relay.url, context.username, context.password, connections);
@@ -112,17 +126,45 @@ async function overhead(context: BenchContext, size: Size): Promise<BenchRow[]> 
   const p99 = [percentile(gateway, 0.99), percentile(dbus, 0.99)];
   const baselineLabel = 'same job, direct D-Bus';
   return [
-    ratioRow({ measure: `${CHEAP.operation} latency p50`, value: p50[0], unit: 'ms', baselineLabel, baseline: p50[1], target: `overhead <= ${MAX_P50_OVERHEAD_MS} ms`, met: p50[0] - p50[1] <= MAX_P50_OVERHEAD_MS, note: `overhead ${(p50[0] - p50[1]).toFixed(2)} ms, n=${gateway.length}` }),
-    ratioRow({ measure: `${CHEAP.operation} latency p50, ${BARE_RELAY}`, value: p50[2], unit: 'ms', baselineLabel, baseline: p50[1], note: `overhead ${(p50[2] - p50[1]).toFixed(2)} ms, n=${relay.length}, get_job_id on the call's path` }),
-    ratioRow({ measure: `${CHEAP.operation} latency p99`, value: p99[0], unit: 'ms', baselineLabel, baseline: p99[1], note: `overhead ${(p99[0] - p99[1]).toFixed(2)} ms` }),
+    ratioRow({
+      measure: `${CHEAP.operation} latency p50`,
+      value: p50[0],
+      unit: 'ms',
+      baselineLabel,
+      baseline: p50[1],
+      target: `overhead <= ${MAX_P50_OVERHEAD_MS} ms`,
+      met: p50[0] - p50[1] <= MAX_P50_OVERHEAD_MS,
+      note: `overhead ${(p50[0] - p50[1]).toFixed(2)} ms, n=${gateway.length}`,
+    }),
+    ratioRow({
+      measure: `${CHEAP.operation} latency p50, ${BARE_RELAY}`,
+      value: p50[2],
+      unit: 'ms',
+      baselineLabel,
+      baseline: p50[1],
+      note: `overhead ${(p50[2] - p50[1]).toFixed(2)} ms, n=${relay.length}, get_job_id on the call's path`,
+    }),
+    ratioRow({
+      measure: `${CHEAP.operation} latency p99`,
+      value: p99[0],
+      unit: 'ms',
+      baselineLabel,
+      baseline: p99[1],
+      note: `overhead ${(p99[0] - p99[1]).toFixed(2)} ms`,
+    }),
   ];
 }
 
 async function throughput(context: BenchContext, size: Size): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   for (const callers of [1, 16, 64]) {
-    context.log(`throughput: ${callers} concurrent callers, up to ${size.throughputSeconds} s each way${callers === 64 ? `, then through the ${BARE_RELAY} and the ${BARE_NODE_RELAY}` : ''}`);
-    const budget = (): { count: number; until: number } => ({ count: size.throughputCalls, until: Math.min(context.deadline, Date.now() + size.throughputSeconds * 1000) });
+    context.log(
+      `throughput: ${callers} concurrent callers, up to ${size.throughputSeconds} s each way${callers === 64 ? `, then through the ${BARE_RELAY} and the ${BARE_NODE_RELAY}` : ''}`,
+    );
+    const budget = (): { count: number; until: number } => ({
+      count: size.throughputCalls,
+      until: Math.min(context.deadline, Date.now() + size.throughputSeconds * 1000),
+    });
     const load = (call: () => Promise<void>) => runLoad({ concurrency: callers, ...budget(), call });
     const soap = createSoapCaller(context.url, context.username, context.password, callers);
     let gateway: LoadResult;
@@ -136,7 +178,12 @@ async function throughput(context: BenchContext, size: Size): Promise<BenchRow[]
     const baselineLabel = 'same load, direct D-Bus';
     rows.push(ratioRow({ measure, value: gateway.rate, unit: 'calls/s', baselineLabel, baseline: dbus.rate, note: errorNote(gateway, dbus) }));
     // The ceilings at 64 callers: what a relay that does nothing but the job reaches here.
-    for (const [framework, label] of callers === 64 ? ([['express', BARE_RELAY], ['node', BARE_NODE_RELAY]] as const) : []) {
+    for (const [framework, label] of callers === 64
+      ? ([
+          ['express', BARE_RELAY],
+          ['node', BARE_NODE_RELAY],
+        ] as const)
+      : []) {
       // A relay starts cold where the gateway has had thousands of calls by now: it is warmed
       // as far as the gateway was before its first measurement, at this concurrency.
       const relay = await withBareRelay(
@@ -148,9 +195,17 @@ async function throughput(context: BenchContext, size: Size): Promise<BenchRow[]
         },
         framework,
       );
-      rows.push(ratioRow({ measure: `${measure}, ${label}`, value: relay.rate, unit: 'calls/s', baselineLabel, baseline: dbus.rate, note: errorNote(relay, dbus) }));
+      rows.push(
+        ratioRow({ measure: `${measure}, ${label}`, value: relay.rate, unit: 'calls/s', baselineLabel, baseline: dbus.rate, note: errorNote(relay, dbus) }),
+      );
       if (framework === 'express') {
-        const share = ratioRow({ measure: `${measure}, gateway / bare Express relay`, value: gateway.rate, unit: 'calls/s', baselineLabel: 'same load, bare Express relay', baseline: relay.rate });
+        const share = ratioRow({
+          measure: `${measure}, gateway / bare Express relay`,
+          value: gateway.rate,
+          unit: 'calls/s',
+          baselineLabel: 'same load, bare Express relay',
+          baseline: relay.rate,
+        });
         rows.push({
           ...share,
           target: `ratio >= ${MIN_RELAY_SHARE_AT_64}, 0 errors`,
@@ -165,7 +220,12 @@ async function throughput(context: BenchContext, size: Size): Promise<BenchRow[]
 
 async function longJobs(context: BenchContext, size: Size): Promise<BenchRow[]> {
   context.log(`long jobs: ${size.longJobs} activate calls at once, each job taking ${size.longJobMs} ms`);
-  const values = { derivation: `${context.demoStoreDir}/${'0'.repeat(32)}-bench-echo`, container: 'echo', type: 'echo', arguments: [`delay=${size.longJobMs}`] };
+  const values = {
+    derivation: `${context.demoStoreDir}/${'0'.repeat(32)}-bench-echo`,
+    container: 'echo',
+    type: 'echo',
+    arguments: [`delay=${size.longJobMs}`],
+  };
   const job = getOperation('activate').dbus!;
   const all = { concurrency: size.longJobs, count: size.longJobs, until: context.deadline };
   const soap = createSoapCaller(context.url, context.username, context.password, size.longJobs);
@@ -176,7 +236,10 @@ async function longJobs(context: BenchContext, size: Size): Promise<BenchRow[]> 
     await soap.close();
   }
   const dbus = await withDirect(context, (direct) =>
-    runLoad({ ...all, call: () => direct.run(job.method, job.signature, [values.derivation, values.container, values.type, values.arguments]).then(() => undefined) }),
+    runLoad({
+      ...all,
+      call: () => direct.run(job.method, job.signature, [values.derivation, values.container, values.type, values.arguments]).then(() => undefined),
+    }),
   );
   const limit = size.longJobMs * 1.5;
   return [

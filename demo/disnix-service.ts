@@ -49,9 +49,7 @@ async function main(options: DemoOptions): Promise<void> {
   // Without an 'error' listener dbus-next throws from the socket and kills the process.
   bus.on('error', (error: Error) => fail(`D-Bus connection to ${where} failed: ${error.message}`));
   // The end of the stream is only visible on the connection, which MessageBus does not type.
-  (bus as unknown as { _connection: EventEmitter })._connection.on('end', () =>
-    fail(`the bus at ${where} went away; exiting`),
-  );
+  (bus as unknown as { _connection: EventEmitter })._connection.on('end', () => fail(`the bus at ${where} went away; exiting`));
 
   exportDisnixInterface(bus, createEnv(layout), options.jobDelayMs, await lastLoggedJobId(layout.logDir));
   const reply = await bus.requestName(DISNIX_BUS_NAME, 0);

@@ -122,7 +122,9 @@ export class DisnixBus extends EventEmitter<DisnixBusEvents> {
     const die = (reason: Error) => {
       if (dead) return;
       dead = true;
-      lostWith = new GatewayError('GW_ERR_BUS_UNAVAILABLE', `lost the D-Bus connection to ${this.address}: ${reason.message.replace(/^Error: /, '')}`, { cause: reason });
+      lostWith = new GatewayError('GW_ERR_BUS_UNAVAILABLE', `lost the D-Bus connection to ${this.address}: ${reason.message.replace(/^Error: /, '')}`, {
+        cause: reason,
+      });
       loseConnection(lostWith);
       for (const reject of inFlight) reject(lostWith);
       inFlight.clear();

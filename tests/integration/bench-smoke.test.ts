@@ -22,13 +22,27 @@ test('node dist-dev/bench/main.js --quick prints a table of figures with their b
   expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: expect.any(String) });
   expect(run.stdout).toMatch(/^Machine: \d+ CPUs .*Node\.js v\d+/m);
   expect(run.stdout).toMatch(/^\| Measure +\| Gateway +\| Baseline +\| Ratio +\| Target +\| Met +\| Notes +\|$/m);
-  const relayRows = [/queryInstalled latency p50, bare Express relay/, /queryInstalled throughput, 64 callers, bare Express relay/, /queryInstalled throughput, 64 callers, bare node:http relay/];
-  for (const measure of [/queryInstalled latency p50/, /queryInstalled throughput, 64 callers/, ...relayRows, /queryInstalled throughput, 64 callers, gateway \/ bare Express relay/, /\d+ concurrent 0\.2 s jobs, wall time/, /client --lock \+ --unlock/]) {
+  const relayRows = [
+    /queryInstalled latency p50, bare Express relay/,
+    /queryInstalled throughput, 64 callers, bare Express relay/,
+    /queryInstalled throughput, 64 callers, bare node:http relay/,
+  ];
+  for (const measure of [
+    /queryInstalled latency p50/,
+    /queryInstalled throughput, 64 callers/,
+    ...relayRows,
+    /queryInstalled throughput, 64 callers, gateway \/ bare Express relay/,
+    /\d+ concurrent 0\.2 s jobs, wall time/,
+    /client --lock \+ --unlock/,
+  ]) {
     expect(run.stdout).toMatch(new RegExp(`^\\| ${measure.source}`, 'm'));
   }
   const results = join(root, 'bench', 'results', 'bench-quick.json');
   expect(existsSync(results)).toBe(true);
-  const json = JSON.parse(readFileSync(results, 'utf8')) as { quick: boolean; rows: { measure: string; value: number | null; baseline: number | null; target?: string }[] };
+  const json = JSON.parse(readFileSync(results, 'utf8')) as {
+    quick: boolean;
+    rows: { measure: string; value: number | null; baseline: number | null; target?: string }[];
+  };
   expect(json.quick).toBe(true);
   expect(json.rows.length).toBeGreaterThanOrEqual(9);
   // The ceiling rows: the relay answered (a figure, not NaN, which JSON writes as null) and stands
