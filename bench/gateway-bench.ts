@@ -14,6 +14,20 @@ const cheapViaDbus = (direct: DirectDisnix) => () => direct.run(CHEAP_JOB.method
 const BARE_RELAY = 'bare Express relay (no SOAP, no auth, no logs)';
 const BARE_NODE_RELAY = 'bare node:http relay (no Express either)';
 
+/**
+ * The targets. Users wait for disnix-service, which forks a process per job, so about 1 ms in
+ * the gateway is invisible to them: the gateway must add no more than that to a call (p50), and
+ * the share of the bare Express relay's throughput it keeps at 64 callers must not fall below
+ * what it was before the layout refactoring (protocol/, demo/, testing/ out of server/).
+ */
+const MAX_P50_OVERHEAD_MS = 1;
+/**
+ * Gateway / bare Express relay, calls/s at 64 callers: the median of 3 runs of `--only gateway`
+ * on the code before that refactoring (commit c17e74b), which gave 0.71, 0.58 and 0.82, measured
+ * on 2026-12-08 interleaved with runs of the refactored code on the shared 2-core machine.
+ */
+const MIN_RELAY_SHARE_AT_64 = 0.71;
+
 /** How much each section does, full and --quick. */
 const SIZES = {
   full: {
@@ -118,8 +132,8 @@ async function overhead(context: BenchContext, size: Size): Promise<BenchRow[]> 
       unit: 'ms',
       baselineLabel,
       baseline: p50[1],
-      target: 'overhead < 1 ms',
-      met: p50[0] - p50[1] < 1,
+      target: `overhead <= ${MAX_P50_OVERHEAD_MS} ms`,
+      met: p50[0] - p50[1] <= MAX_P50_OVERHEAD_MS,
       note: `overhead ${(p50[0] - p50[1]).toFixed(2)} ms, n=${gateway.length}`,
     }),
     ratioRow({
@@ -162,18 +176,8 @@ async function throughput(context: BenchContext, size: Size): Promise<BenchRow[]
     const dbus = await withDirect(context, (direct) => load(cheapViaDbus(direct)));
     const measure = `${CHEAP.operation} throughput, ${callers} caller${callers === 1 ? '' : 's'}`;
     const baselineLabel = 'same load, direct D-Bus';
-    rows.push(
-      ratioRow({
-        measure,
-        value: gateway.rate,
-        unit: 'calls/s',
-        baselineLabel,
-        baseline: dbus.rate,
-        ...(callers === 64 ? { target: '>= 2000 calls/s, 0 errors', met: gateway.rate >= 2000 && gateway.errors === 0 } : {}),
-        note: errorNote(gateway, dbus),
-      }),
-    );
-    // The ceilings of the target's load: what a relay that does nothing but the job reaches here.
+    rows.push(ratioRow({ measure, value: gateway.rate, unit: 'calls/s', baselineLabel, baseline: dbus.rate, note: errorNote(gateway, dbus) }));
+    // The ceilings at 64 callers: what a relay that does nothing but the job reaches here.
     for (const [framework, label] of callers === 64
       ? ([
           ['express', BARE_RELAY],
@@ -194,6 +198,21 @@ async function throughput(context: BenchContext, size: Size): Promise<BenchRow[]
       rows.push(
         ratioRow({ measure: `${measure}, ${label}`, value: relay.rate, unit: 'calls/s', baselineLabel, baseline: dbus.rate, note: errorNote(relay, dbus) }),
       );
+      if (framework === 'express') {
+        const share = ratioRow({
+          measure: `${measure}, gateway / bare Express relay`,
+          value: gateway.rate,
+          unit: 'calls/s',
+          baselineLabel: 'same load, bare Express relay',
+          baseline: relay.rate,
+        });
+        rows.push({
+          ...share,
+          target: `ratio >= ${MIN_RELAY_SHARE_AT_64}, 0 errors`,
+          met: share.ratio >= MIN_RELAY_SHARE_AT_64 && gateway.errors === 0 && relay.errors === 0,
+          note: `${MIN_RELAY_SHARE_AT_64}: the ratio before the layout refactoring (c17e74b); errors ${gateway.errors}/${relay.errors}`,
+        });
+      }
     }
   }
   return rows;

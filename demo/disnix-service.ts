@@ -27,7 +27,6 @@
  */
 import * as dbus from 'dbus-next';
 import type { EventEmitter } from 'node:events';
-import { batchAllWrites } from '../server/dbus/batched-writes';
 import { DISNIX_BUS_NAME } from '../server/dbus/disnix-interface';
 import { exportDisnixInterface } from './demo-interface';
 import { lastLoggedJobId } from './demo-jobs';
@@ -52,8 +51,6 @@ async function main(options: DemoOptions): Promise<void> {
   // The end of the stream is only visible on the connection, which MessageBus does not type.
   (bus as unknown as { _connection: EventEmitter })._connection.on('end', () => fail(`the bus at ${where} went away; exiting`));
 
-  // Replies and signals of jobs that end in the same turn go out in one write.
-  batchAllWrites(bus);
   exportDisnixInterface(bus, createEnv(layout), options.jobDelayMs, await lastLoggedJobId(layout.logDir));
   const reply = await bus.requestName(DISNIX_BUS_NAME, 0);
   if (reply !== dbus.RequestNameReply.PRIMARY_OWNER && reply !== dbus.RequestNameReply.ALREADY_OWNER) {

@@ -2,7 +2,6 @@ import { EventEmitter } from 'node:events';
 import * as dbus from 'dbus-next';
 import { GatewayError } from '../errors/error-catalogue';
 import type { Logger } from '../logging/logger';
-import { batchAllWrites, busStream } from './batched-writes';
 import { DISNIX_BUS_NAME, DISNIX_INTERFACE, DISNIX_OBJECT_PATH } from './disnix-interface';
 
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -143,9 +142,9 @@ export class DisnixBus extends EventEmitter<DisnixBusEvents> {
       die(error instanceof Error ? error : new Error(String(error)));
     });
     // dbus-next does not report the end of the stream itself; calls in flight would never settle.
-    const stream = busStream(bus);
+    // Its socket is on the connection, which MessageBus does not type.
+    const stream = (bus as unknown as { _connection: { stream: EventEmitter } })._connection.stream;
     stream.once('close', () => die(new Error('the bus closed the connection')));
-    batchAllWrites(bus);
 
     await withTimeout(
       new Promise<void>((resolve, reject) => {

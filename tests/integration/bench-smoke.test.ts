@@ -31,6 +31,7 @@ test('node dist-dev/bench/main.js --quick prints a table of figures with their b
     /queryInstalled latency p50/,
     /queryInstalled throughput, 64 callers/,
     ...relayRows,
+    /queryInstalled throughput, 64 callers, gateway \/ bare Express relay/,
     /\d+ concurrent 0\.2 s jobs, wall time/,
     /client --lock \+ --unlock/,
   ]) {
