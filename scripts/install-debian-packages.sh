@@ -20,6 +20,9 @@ if [ "${1:-test}" = test ]; then
   want 'test -x /usr/bin/openssl' openssl
   # The jobs page's browser test drives Debian's chromium through playwright-core (no browser download).
   want 'test -x /usr/bin/chromium' chromium
+  # The sysusers.d file is applied into a temporary root; the man pages are rendered with man -l.
+  want 'command -v systemd-sysusers' systemd
+  want 'command -v man' man-db
 fi
 
 [ ${#need[@]} -eq 0 ] && exit 0
