@@ -30,19 +30,15 @@ process.once('exit', () => {
 
 export async function startGatewayProcess(busAddress: string, args: readonly string[] = [], env: NodeJS.ProcessEnv = {}): Promise<GatewayProcess> {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first`);
-  const child = spawn(
-    process.execPath,
-    [MAIN, '--host', '127.0.0.1', '--port', '0', '--bus-address', busAddress, '--log-format', 'json', ...args],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        PATH: process.env.PATH,
-        DISNIX_WEBSERVICE_USERNAME: CREDENTIALS.username,
-        DISNIX_WEBSERVICE_PASSWORD: CREDENTIALS.password,
-        ...env,
-      },
+  const child = spawn(process.execPath, [MAIN, '--host', '127.0.0.1', '--port', '0', '--bus-address', busAddress, '--log-format', 'json', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      PATH: process.env.PATH,
+      DISNIX_WEBSERVICE_USERNAME: CREDENTIALS.username,
+      DISNIX_WEBSERVICE_PASSWORD: CREDENTIALS.password,
+      ...env,
     },
-  );
+  });
   running.add(child);
   let log = '';
   child.stderr?.on('data', (chunk: Buffer) => (log += chunk.toString()));

@@ -169,29 +169,33 @@ const stateChecks: Readonly<Record<string, () => Promise<void>>> = {
 };
 
 describe('the Java client session, replayed in order', () => {
-  test.each(manifest.steps.map((step) => [step.id, step] as const))('%s', async (_id, step) => {
-    if (step.operation === 'importLocalFile') {
-      // The upload streams to disk as it arrives: with most of the request sent and the rest
-      // held back, the closure's bytes are already in the upload directory.
-      const request = recording(step);
-      let onDisk = 0;
-      const result = await replay(step, {
-        pauseAt: Math.floor(request.length * 0.7),
-        between: async () => {
-          const deadline = Date.now() + 10_000;
-          while (onDisk < 1024 * 1024 && Date.now() < deadline) {
-            await new Promise((resolve) => setTimeout(resolve, 50));
-            onDisk = await bytesUnder(uploadDir);
-          }
-        },
-      });
-      expect(onDisk).toBeGreaterThanOrEqual(1024 * 1024);
-      await expectAnswer(step, result);
-    } else {
-      await expectAnswer(step, await replay(step));
-    }
-    await stateChecks[step.id]?.();
-  }, 60_000);
+  test.each(manifest.steps.map((step) => [step.id, step] as const))(
+    '%s',
+    async (_id, step) => {
+      if (step.operation === 'importLocalFile') {
+        // The upload streams to disk as it arrives: with most of the request sent and the rest
+        // held back, the closure's bytes are already in the upload directory.
+        const request = recording(step);
+        let onDisk = 0;
+        const result = await replay(step, {
+          pauseAt: Math.floor(request.length * 0.7),
+          between: async () => {
+            const deadline = Date.now() + 10_000;
+            while (onDisk < 1024 * 1024 && Date.now() < deadline) {
+              await new Promise((resolve) => setTimeout(resolve, 50));
+              onDisk = await bytesUnder(uploadDir);
+            }
+          },
+        });
+        expect(onDisk).toBeGreaterThanOrEqual(1024 * 1024);
+        await expectAnswer(step, result);
+      } else {
+        await expectAnswer(step, await replay(step));
+      }
+      await stateChecks[step.id]?.();
+    },
+    60_000,
+  );
 
   test('every state check names a step', () => {
     for (const id of Object.keys(stateChecks)) expect(manifest.steps.map((step) => step.id)).toContain(id);

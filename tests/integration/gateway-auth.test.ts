@@ -19,11 +19,14 @@ const htpasswdUsers: Record<string, string> = {
   alice: 'alice-secret',
   bob: 'bob secret:with colon',
   carol: 'carol-sécret',
-  'gül': 'pässwörd',
+  gül: 'pässwörd',
   dave: 'dave-pw',
   erin: 'erin-pw',
 };
-const fixtureLine = (user: string) => readFileSync(FIXTURE, 'utf8').split('\n').find((l) => l.startsWith(`${user}:`))!;
+const fixtureLine = (user: string) =>
+  readFileSync(FIXTURE, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${user}:`))!;
 
 let logText = '';
 const sink = new Writable({

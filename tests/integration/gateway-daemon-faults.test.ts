@@ -126,7 +126,13 @@ describe('the compiled gateway as its own process', () => {
 
       // A job that never signals, and callers that hang up mid-call or mid-request.
       const silent = call('export', items('derivation', [`${daemon.storeDir}/00000000000000000000000000000000-gone`]));
-      await hangUpMidCall(gateway.url, envelope('activate', `<ns:derivation>${daemon.storeDir}/11111111111111111111111111111111-svc</ns:derivation><ns:container>echo</ns:container><ns:type>echo</ns:type><ns:arguments>delay=5000</ns:arguments>`));
+      await hangUpMidCall(
+        gateway.url,
+        envelope(
+          'activate',
+          `<ns:derivation>${daemon.storeDir}/11111111111111111111111111111111-svc</ns:derivation><ns:container>echo</ns:container><ns:type>echo</ns:type><ns:arguments>delay=5000</ns:arguments>`,
+        ),
+      );
       await hangUpMidBody(gateway.url);
       await postRaw(gateway.url, '\u0000\u0001 garbage', auth);
       expect((await silent).faultstring).toMatch(/got no answer from disnix-service within 1s/);

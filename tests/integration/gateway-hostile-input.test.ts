@@ -37,12 +37,30 @@ describe('missing, extra and wrongly typed arguments are refused before any job 
     ['an empty operation element', 'queryInstalled', '', 500, /queryInstalled: part "profile" is missing/],
     ['an extra part', 'lock', '<ns:profile>p</ns:profile><ns:force>true</ns:force>', 500, /lock takes no element "force"; its parts are: profile/],
     ['a string part given twice', 'lock', '<ns:profile>a</ns:profile><ns:profile>b</ns:profile>', 500, /lock: part "profile" is given more than once/],
-    ['xsi:nil for a string part (the WSDL makes none nillable)', 'queryAllSnapshots', '<ns:container xsi:nil="true" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"/><ns:component/>', 500, /queryAllSnapshots: part "container" is missing/],
-    ['a structure for a string', 'set', '<ns:profile><ns:x>1</ns:x></ns:profile><ns:derivation>/d</ns:derivation>', 500, /part "profile" must be a string, not a structure/],
+    [
+      'xsi:nil for a string part (the WSDL makes none nillable)',
+      'queryAllSnapshots',
+      '<ns:container xsi:nil="true" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"/><ns:component/>',
+      500,
+      /queryAllSnapshots: part "container" is missing/,
+    ],
+    [
+      'a structure for a string',
+      'set',
+      '<ns:profile><ns:x>1</ns:x></ns:profile><ns:derivation>/d</ns:derivation>',
+      500,
+      /part "profile" must be a string, not a structure/,
+    ],
     ['structures in a string list', 'realise', '<ns:derivation><ns:a>1</ns:a></ns:derivation>', 500, /part "derivation" must be a list of strings/],
     ['a boolean that is not one', 'collectGarbage', '<ns:deleteOld>maybe</ns:deleteOld>', 400, /part "deleteOld" must be true or false, not "maybe"/],
     ['an integer beyond 32 bits', 'cleanSnapshots', '<ns:keep>4294967296</ns:keep><ns:container/><ns:component/>', 400, /part "keep" must be a 32-bit integer/],
-    ['an integer in exponent form', 'cleanSnapshots', '<ns:keep>1e3</ns:keep><ns:container/><ns:component/>', 400, /part "keep" must be a 32-bit integer, not "1e3"/],
+    [
+      'an integer in exponent form',
+      'cleanSnapshots',
+      '<ns:keep>1e3</ns:keep><ns:container/><ns:component/>',
+      400,
+      /part "keep" must be a 32-bit integer, not "1e3"/,
+    ],
   ])('%s', async (_name, operation, inner, status, message) => {
     const before = jobs;
     expectClientFault(await callRaw(env.url, operation, inner, auth), status, message);
@@ -140,7 +158,10 @@ describe('bodies beyond --max-body-size', () => {
   test('a body of exactly the limit is read (and judged on its content); one byte more is not', async () => {
     const padded = (size: number) => {
       const base = envelope('queryInstalled', '<ns:profile>limit</ns:profile>');
-      return base.replace('<soapenv:Body>', `<soapenv:Header>${' '.repeat(size - base.length - '<soapenv:Header></soapenv:Header>'.length)}</soapenv:Header><soapenv:Body>`);
+      return base.replace(
+        '<soapenv:Body>',
+        `<soapenv:Header>${' '.repeat(size - base.length - '<soapenv:Header></soapenv:Header>'.length)}</soapenv:Header><soapenv:Body>`,
+      );
     };
     expect(Buffer.byteLength(padded(MAX_BODY))).toBe(MAX_BODY);
     expect((await post(padded(MAX_BODY))).status).toBe(200);

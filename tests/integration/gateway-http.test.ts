@@ -15,7 +15,10 @@ beforeAll(async () => {
 
 const lock = envelope('lock', '<ns:profile>http-test</ns:profile>');
 const post = (body: string, headers: Record<string, string> = {}) =>
-  request(origin).post(DEFAULT_SERVICE_PATH).set({ 'Content-Type': 'text/xml; charset=utf-8', SOAPAction: '""', ...headers }).send(body);
+  request(origin)
+    .post(DEFAULT_SERVICE_PATH)
+    .set({ 'Content-Type': 'text/xml; charset=utf-8', SOAPAction: '""', ...headers })
+    .send(body);
 
 describe('authentication', () => {
   test.each([
@@ -99,5 +102,9 @@ describe('requests that are not what the service takes', () => {
 });
 
 function decode(xml: string): string {
-  return xml.replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  return xml
+    .replace(/&quot;/g, '"')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 }

@@ -11,10 +11,10 @@ import { basicAuthHeader } from '../../testing/soap-test-client';
  */
 const XSI = 'http://www.w3.org/2001/XMLSchema-instance';
 
-
 describe('the Java client form as text/xml', () => {
   const env = useGatewayEnvironment();
-  const post = (operation: string, children: string) => postRaw(env.url, axis2Envelope(operation, children), { username: env.username, password: env.password });
+  const post = (operation: string, children: string) =>
+    postRaw(env.url, axis2Envelope(operation, children), { username: env.username, password: env.password });
 
   test('an operation without a result answers 0, as the original service did', async () => {
     const answer = await post('lock', '<arg0 xmlns="">java-form</arg0>');
@@ -113,7 +113,12 @@ describe('the credential challenge', () => {
   /** Sends headers with `Expect: 100-continue` and the body only once told to continue. */
   function postExpectingContinue(authorization?: string): Promise<{ status: number; continued: boolean; bodySent: boolean; challenge?: string }> {
     const body = axis2Envelope('lock', '<arg0 xmlns="">continue</arg0>');
-    const headers: Record<string, string> = { 'Content-Type': 'text/xml; charset=UTF-8', SOAPAction: '""', Expect: '100-continue', 'Content-Length': String(Buffer.byteLength(body)) };
+    const headers: Record<string, string> = {
+      'Content-Type': 'text/xml; charset=UTF-8',
+      SOAPAction: '""',
+      Expect: '100-continue',
+      'Content-Length': String(Buffer.byteLength(body)),
+    };
     if (authorization) headers.Authorization = authorization;
     return new Promise((resolve, reject) => {
       let continued = false;

@@ -75,7 +75,7 @@ describe('--listen-socket', () => {
   });
 });
 
-describe('the socket file\'s life', () => {
+describe("the socket file's life", () => {
   const start = (socket: string, extra: string[] = []) =>
     startGatewayEnvironment({ withoutDaemon: true, listenArgs: ['--listen-socket', socket, ...extra], gatewayArgs: ['--no-auth'] });
 

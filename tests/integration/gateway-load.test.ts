@@ -121,7 +121,10 @@ test(`${TOTAL} calls of mixed operations, ${FIRST_WAVE} of them in flight at onc
     // Every first call in flight at once; or one was answered without its job (an error,
     // reported below) and the rest can wait no longer.
     // Progress, should a slow machine make one wonder whether it is stuck.
-    const progress = setInterval(() => process.stderr.write(`load: ${env.gateway.relay.inFlight} of ${FIRST_WAVE} calls in flight, ${hold.held} signals held\n`), 15_000);
+    const progress = setInterval(
+      () => process.stderr.write(`load: ${env.gateway.relay.inFlight} of ${FIRST_WAVE} calls in flight, ${hold.held} signals held\n`),
+      15_000,
+    );
     await until(() => env.gateway.relay.inFlight === FIRST_WAVE || firstAnswered > 0).finally(() => clearInterval(progress));
     inFlightTogether = env.gateway.relay.inFlight;
     answeredWhileHeld = firstAnswered;
@@ -142,7 +145,9 @@ test(`${TOTAL} calls of mixed operations, ${FIRST_WAVE} of them in flight at onc
   expect(env.gateway.relay.inFlight).toBe(0);
 
   const after = await settledHeap(gc);
-  process.stdout.write(`load: ${TOTAL} calls in ${seconds.toFixed(1)} s, ${inFlightTogether} jobs in flight at once, heap ${mb(baseline)} -> ${mb(after)} MB\n`);
+  process.stdout.write(
+    `load: ${TOTAL} calls in ${seconds.toFixed(1)} s, ${inFlightTogether} jobs in flight at once, heap ${mb(baseline)} -> ${mb(after)} MB\n`,
+  );
   // Generous: what matters is that nothing per call is kept.
   expect(after - baseline).toBeLessThan(40 * 1024 * 1024);
 }, 300_000);

@@ -30,7 +30,10 @@ describe('JSON logs', () => {
   });
 
   const post = (body: string, headers: Record<string, string> = {}) =>
-    request(origin).post(DEFAULT_SERVICE_PATH).set({ 'Content-Type': 'text/xml', Authorization: auth, ...headers }).send(body);
+    request(origin)
+      .post(DEFAULT_SERVICE_PATH)
+      .set({ 'Content-Type': 'text/xml', Authorization: auth, ...headers })
+      .send(body);
   const records = () => capture.lines().map((line) => JSON.parse(line) as Record<string, unknown>);
   const linesOf = (requestId: string) => records().filter((record) => record.requestId === requestId);
 
@@ -66,12 +69,23 @@ describe('JSON logs', () => {
     const response = await post(envelope('lock', '<ns:profile>twice</ns:profile>'));
     expect(response.status).toBe(500);
     const [line] = linesOf(response.headers['x-request-id']);
-    expect(line).toEqual(expect.objectContaining({ level: 'warn', message: 'call', operation: 'lock', outcome: 'GW_ERR_JOB_FAILED', log: expect.stringMatching(/Cannot exclusively open the lock file/) }));
+    expect(line).toEqual(
+      expect.objectContaining({
+        level: 'warn',
+        message: 'call',
+        operation: 'lock',
+        outcome: 'GW_ERR_JOB_FAILED',
+        log: expect.stringMatching(/Cannot exclusively open the lock file/),
+      }),
+    );
   });
 
   test('lines written deep in the call (a job timing out) carry its request id too', async () => {
     const path = `${env.daemon.storeDir}/${'1'.repeat(32)}-sleepy`;
-    const body = envelope('activate', `<ns:derivation>${path}</ns:derivation><ns:container>echo</ns:container><ns:type>echo</ns:type><ns:arguments>delay=3000</ns:arguments>`);
+    const body = envelope(
+      'activate',
+      `<ns:derivation>${path}</ns:derivation><ns:container>echo</ns:container><ns:type>echo</ns:type><ns:arguments>delay=3000</ns:arguments>`,
+    );
     const response = await post(body, { 'X-Request-Id': 'slow-call' });
     expect(response.status).toBe(500);
     const lines = linesOf('slow-call');
@@ -80,7 +94,11 @@ describe('JSON logs', () => {
 
   test('lines written when disnix-service leaves mid-job carry the request id of each call it was running', async () => {
     const path = `${env.daemon.storeDir}/${'2'.repeat(32)}-orphan`;
-    const body = (delay: number) => envelope('deactivate', `<ns:derivation>${path}</ns:derivation><ns:container>echo</ns:container><ns:type>echo</ns:type><ns:arguments>delay=${delay}</ns:arguments>`);
+    const body = (delay: number) =>
+      envelope(
+        'deactivate',
+        `<ns:derivation>${path}</ns:derivation><ns:container>echo</ns:container><ns:type>echo</ns:type><ns:arguments>delay=${delay}</ns:arguments>`,
+      );
     let started = 0;
     const bothStarted = new Promise<void>((resolve) => env.gateway.relay.on('started', () => ++started === 2 && resolve()));
     // then() sends a supertest request; the jobs must run before the daemon is killed.
@@ -90,7 +108,10 @@ describe('JSON logs', () => {
     await Promise.all(calls);
     await env.restartDaemon();
     for (const id of ['orphan-1', 'orphan-2']) {
-      expect(linesOf(id).map((line) => line.message)).toEqual([expect.stringMatching(/^deactivate job \d+ was still running when disnix-service left the bus$/), 'call']);
+      expect(linesOf(id).map((line) => line.message)).toEqual([
+        expect.stringMatching(/^deactivate job \d+ was still running when disnix-service left the bus$/),
+        'call',
+      ]);
     }
   });
 

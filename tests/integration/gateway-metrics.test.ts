@@ -66,7 +66,12 @@ describe('/metrics behind the service auth', () => {
     expect(sample(await scrape(), 'disnix_webservice_jobs_in_flight')).toBe(0);
     const soap = await createSoapTestClient(env.url, env.username, env.password);
     const started = new Promise((resolve) => env.gateway.relay.once('started', resolve));
-    const call = soap.call('activate', { derivation: `${env.daemon.storeDir}/${'0'.repeat(32)}-slow`, container: 'echo', type: 'echo', arguments: ['delay=1500'] });
+    const call = soap.call('activate', {
+      derivation: `${env.daemon.storeDir}/${'0'.repeat(32)}-slow`,
+      container: 'echo',
+      type: 'echo',
+      arguments: ['delay=1500'],
+    });
     await started;
     expect(sample(await scrape(), 'disnix_webservice_jobs_in_flight')).toBe(1);
     await call;

@@ -25,7 +25,10 @@ const service = (name: string) => addStorePath(stateDir, name, { 'bin/run': '#!/
 const dysnomia = (derivation: string, type: string, args: string[] = []) => ({ derivation, container: type, type, arguments: args });
 
 type Case = () => Promise<void>;
-const cases: Record<Exclude<OperationName, 'importLocalFile' | 'exportRemoteFile' | 'importLocalSnapshots' | 'exportRemoteSnapshotPaths' | 'exportRemoteSnapshots'>, { success: Case; failure: Case }> = {
+const cases: Record<
+  Exclude<OperationName, 'importLocalFile' | 'exportRemoteFile' | 'importLocalSnapshots' | 'exportRemoteSnapshotPaths' | 'exportRemoteSnapshots'>,
+  { success: Case; failure: Case }
+> = {
   importm: {
     success: async () => {
       const path = await service('importable');
@@ -242,7 +245,12 @@ async function postRaw(operation: string, inner: string): Promise<{ status: numb
   const body = await response.text();
   // The faultstring, decoded, so that expectations read like the message a person sees.
   const faultstring = /<faultstring>([\s\S]*)<\/faultstring>/.exec(body)?.[1] ?? '';
-  const text = faultstring.replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  const text = faultstring
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
   return { status: response.status, text, body };
 }
 

@@ -61,11 +61,9 @@ describe('with the daemon and the bus failing', () => {
     }
   });
 
-  test('hundreds of concurrent calls each get their own job\'s result', async () => {
+  test("hundreds of concurrent calls each get their own job's result", async () => {
     const soap = await client();
-    const drvs = await Promise.all(
-      Array.from({ length: 300 }, (_, i) => addDerivation(env.daemon.stateDir, `concurrent-${i}`, { buildMs: (i * 37) % 400 })),
-    );
+    const drvs = await Promise.all(Array.from({ length: 300 }, (_, i) => addDerivation(env.daemon.stateDir, `concurrent-${i}`, { buildMs: (i * 37) % 400 })));
     const results = await Promise.all(drvs.map((drv) => soap.call('realise', { derivation: [drv] })));
     expect(results).toEqual(drvs.map((drv) => [outputOf(drv)]));
     expect(env.gateway.relay.inFlight).toBe(0);

@@ -11,7 +11,18 @@ import { dirname, join } from 'node:path';
 import { demoLayout } from '../../demo/demo-layout';
 import { useGatewayEnvironment } from '../../testing/gateway-fixture';
 import { expectEmptySoon } from '../../testing/upload-dir';
-import { type Parts, type WireAnswer, type WireRequest, faultOf, inlineRequest, mtomRequest, post, returnsOf, sha256, splitAnswer } from '../../testing/transfer-wire';
+import {
+  type Parts,
+  type WireAnswer,
+  type WireRequest,
+  faultOf,
+  inlineRequest,
+  mtomRequest,
+  post,
+  returnsOf,
+  sha256,
+  splitAnswer,
+} from '../../testing/transfer-wire';
 
 let uploadDir: string;
 let outside: string;
@@ -30,7 +41,8 @@ afterAll(async () => {
   for (const dir of [uploadDir, outside]) if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-const call = (request: WireRequest, headers: Record<string, string> = {}) => post(env.url, { username: env.username, password: env.password }, request, headers);
+const call = (request: WireRequest, headers: Record<string, string> = {}) =>
+  post(env.url, { username: env.username, password: env.password }, request, headers);
 const forms = { mtom: mtomRequest, inline: inlineRequest } as const;
 
 function expectOk(answer: WireAnswer): void {
@@ -77,7 +89,12 @@ describe.each(['mtom', 'inline'] as const)('a nested multi-file snapshot, %s', (
     expectOk(await call(forms[form]('importLocalSnapshots', snapshotParts('pg', 'orders', name, TREE))));
     expect(digests(await readTree(join(snapshotsDir, relative)))).toEqual(digests(TREE));
     await expectEmptySoon(uploadDir);
-    const latest = await call(inlineRequest('queryAllSnapshots', [['container', 'pg'], ['component', 'orders']]));
+    const latest = await call(
+      inlineRequest('queryAllSnapshots', [
+        ['container', 'pg'],
+        ['component', 'orders'],
+      ]),
+    );
     expect(returnsOf(latest, false)).toContain(relative);
   });
 

@@ -64,26 +64,30 @@ describe('closure round trips: export, download, garbage-collect, upload, import
     ['inline', 'empty'],
     ['inline', 'small'],
     ['inline', 'large'],
-  ] as const)('%s, %s store file', async (form, size) => {
-    const content = randomBytes(sizes[size]);
-    const path = await addStorePath(stateDir, `roundtrip-${form}-${size}`, content);
+  ] as const)(
+    '%s, %s store file',
+    async (form, size) => {
+      const content = randomBytes(sizes[size]);
+      const path = await addStorePath(stateDir, `roundtrip-${form}-${size}`, content);
 
-    const download = await call(forms[form]('exportRemoteFile', [['derivation', path]]), form === 'mtom' ? { Accept: 'multipart/related, text/xml' } : {});
-    expectOk(download);
-    expect(download.contentType).toMatch(form === 'mtom' ? /^multipart\/related;.*type="application\/xop\+xml"/ : /^text\/xml/);
-    expect(Number(download.headers['content-length'])).toBe(download.body.length);
-    const [closure, ...more] = returnsOf(download, true) as Buffer[];
-    expect(more).toEqual([]);
-    expect(await closureOnTarget(sha256(closure))).toBe(true);
+      const download = await call(forms[form]('exportRemoteFile', [['derivation', path]]), form === 'mtom' ? { Accept: 'multipart/related, text/xml' } : {});
+      expectOk(download);
+      expect(download.contentType).toMatch(form === 'mtom' ? /^multipart\/related;.*type="application\/xop\+xml"/ : /^text\/xml/);
+      expect(Number(download.headers['content-length'])).toBe(download.body.length);
+      const [closure, ...more] = returnsOf(download, true) as Buffer[];
+      expect(more).toEqual([]);
+      expect(await closureOnTarget(sha256(closure))).toBe(true);
 
-    expectOk(await call(inlineRequest('collectGarbage', [['deleteOld', 'false']])));
-    expect(existsSync(path)).toBe(false);
+      expectOk(await call(inlineRequest('collectGarbage', [['deleteOld', 'false']])));
+      expect(existsSync(path)).toBe(false);
 
-    const upload = await call(forms[form]('importLocalFile', [['closure', closure]]));
-    expectOk(upload);
-    expect(sha256(await readFile(path))).toBe(sha256(content));
-    await expectEmptySoon(uploadDir);
-  }, 120_000);
+      const upload = await call(forms[form]('importLocalFile', [['closure', closure]]));
+      expectOk(upload);
+      expect(sha256(await readFile(path))).toBe(sha256(content));
+      await expectEmptySoon(uploadDir);
+    },
+    120_000,
+  );
 
   it('gzip-compressed MTOM, as the original Axis2 client sends, is read too', async () => {
     const path = await addStorePath(stateDir, 'gzipped', 'compressed on the wire');

@@ -14,8 +14,7 @@ const SCRIPT = ZEEP_CLIENT;
 const PYTHON = process.env.DISNIX_ZEEP_PYTHON ?? '/usr/bin/python3';
 
 const env = useGatewayEnvironment();
-beforeAll(async () => {
-});
+beforeAll(async () => {});
 
 function zeep(operation: string, args: unknown): Promise<{ code: number; result: unknown; stderr: string }> {
   return new Promise((resolve) => {
@@ -95,12 +94,16 @@ test('every relayed operation has a scenario here', () => {
   expect(Object.keys(scenarios).sort()).toEqual(operationNames.filter(isRelayed).sort());
 });
 
-test.each(operationNames.filter(isRelayed))('zeep calls %s', async (operation: OperationName) => {
-  const { args, expected } = await scenarios[operation]();
-  const run = await zeep(operation, args);
-  expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
-  expect(run.result).toEqual(expected);
-}, 60_000);
+test.each(operationNames.filter(isRelayed))(
+  'zeep calls %s',
+  async (operation: OperationName) => {
+    const { args, expected } = await scenarios[operation]();
+    const run = await zeep(operation, args);
+    expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(run.result).toEqual(expected);
+  },
+  60_000,
+);
 
 test('zeep sees a failed job as a Fault carrying the job log', async () => {
   const run = await zeep('unlock', { profile: 'zeep-never-locked' });

@@ -122,13 +122,22 @@ test('takes the README screenshot: a deployment with a failed activation', async
     const context = await browser.newContext({ httpCredentials: { username: demo.username, password: demo.password }, viewport: { width: 1280, height: 760 } });
     const shot = await context.newPage();
     await shot.goto(`${new URL(demo.url).origin}/DisnixWebService/`);
-    const services = await Promise.all(['postgresql-16.4', 'webapp-api-2.3.1', 'nginx-1.26.2'].map((name) => addStorePath(demo.daemon.stateDir, name, `${name}\n`)));
+    const services = await Promise.all(
+      ['postgresql-16.4', 'webapp-api-2.3.1', 'nginx-1.26.2'].map((name) => addStorePath(demo.daemon.stateDir, name, `${name}\n`)),
+    );
     await client.call('lock', { profile: 'default' });
     await client.call('queryInstalled', { profile: 'default' });
     await client.call('activate', { derivation: services[0], container: 'process', type: 'process', arguments: ['port=5432', 'delay=400'] });
     await client.call('activate', { derivation: services[1], container: 'process', type: 'process', arguments: ['port=3000', 'delay=700'] });
-    await client.fault('activate', { derivation: services[2], container: 'process', type: 'process', arguments: ['port=8080', 'delay=300', 'fail=nginx: [emerg] bind() to 0.0.0.0:8080: Address already in use'] });
-    const rollback = client.call('deactivate', { derivation: services[1], container: 'process', type: 'process', arguments: ['port=3000', 'delay=20000'] }).catch(() => undefined);
+    await client.fault('activate', {
+      derivation: services[2],
+      container: 'process',
+      type: 'process',
+      arguments: ['port=8080', 'delay=300', 'fail=nginx: [emerg] bind() to 0.0.0.0:8080: Address already in use'],
+    });
+    const rollback = client
+      .call('deactivate', { derivation: services[1], container: 'process', type: 'process', arguments: ['port=3000', 'delay=20000'] })
+      .catch(() => undefined);
     const failed = shot.locator('#jobs tbody tr.outcome-failure');
     await shot.locator('#jobs tbody tr.outcome-running').waitFor();
     await failed.locator('.job-link').click();

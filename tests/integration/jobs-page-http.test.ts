@@ -87,12 +87,12 @@ test('filters by outcome and operation; unknown ones are refused', async () => {
   expect((await jobs('?outcome=failure')).map((j) => j.operation)).toEqual(['activate', 'unlock']);
   expect((await jobs('?outcome=failed')).map((j) => j.operation)).toEqual(['set', 'activate', 'unlock']);
   expect((await jobs('?operation=lock,unlock')).map((j) => j.operation)).toEqual(['unlock', 'lock']);
-  expect((await jobs('?outcome=success&operation=unlock'))).toEqual([]);
+  expect(await jobs('?outcome=success&operation=unlock')).toEqual([]);
   expect((await get('api/jobs?outcome=exploded').expect(400)).body.error).toMatch(/unknown outcome "exploded"/);
   expect((await get('api/jobs?operation=rm').expect(400)).body.error).toMatch(/unknown operation "rm"/);
 });
 
-test('a job\'s log: plain text that no browser takes for markup', async () => {
+test("a job's log: plain text that no browser takes for markup", async () => {
   const [activate, unlock] = await jobs('?outcome=failure');
   const log = await get(`api/jobs/${unlock.jobId}/log`).expect(200);
   expect(log.headers['content-type']).toBe('text/plain; charset=utf-8');
@@ -134,12 +134,16 @@ test('the live log: lines arrive while the job runs, and the stream ends with it
   const firstId = stream.events.find((e) => e.event === 'log')!.id!;
   const resumed = await openEventStream(`${origin}${PAGE}api/jobs/${job.jobId}/log/stream`, { Authorization: auth, 'Last-Event-ID': firstId });
   await resumed.closed;
-  const text = (events: typeof stream.events) => events.filter((e) => e.event === 'log').map((e) => JSON.parse(e.data).text).join('');
+  const text = (events: typeof stream.events) =>
+    events
+      .filter((e) => e.event === 'log')
+      .map((e) => JSON.parse(e.data).text)
+      .join('');
   expect(text(stream.events).slice(0, Number(firstId)) + text(resumed.events)).toBe(text(stream.events));
   expect(text(resumed.events)).toContain(HOSTILE);
 });
 
-test('an ended job\'s stream sends its whole log at once, then its outcome', async () => {
+test("an ended job's stream sends its whole log at once, then its outcome", async () => {
   const [unlock] = await jobs('?operation=unlock');
   const stream = await openEventStream(`${origin}${PAGE}api/jobs/${unlock.jobId}/log/stream`, { Authorization: auth });
   await stream.closed;

@@ -37,7 +37,9 @@ const fakeRoutes: Record<string, RequestListener> = {
   '/truncated': (req, res) => {
     req.resume();
     res.writeHead(200, { 'Content-Type': 'text/xml' });
-    res.write('<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><realiseResponse xmlns="http://service.disnix.nixos.org"><return>/nix/store/partial-1</return><return>/nix/sto');
+    res.write(
+      '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><realiseResponse xmlns="http://service.disnix.nixos.org"><return>/nix/store/partial-1</return><return>/nix/sto',
+    );
     setTimeout(() => res.socket?.destroy(), 50);
   },
   '/hang-up': (req) => req.socket.destroy(),
@@ -88,10 +90,22 @@ describe('a target that fails or answers nonsense', () => {
   const gateway = () => new URL(gw.url);
 
   test.each<[string, () => [string[], Record<string, string>], RegExp]>([
-    ['nothing listening', () => [['-t', 'http://127.0.0.1:1/x', '--lock'], {}], /cannot reach the gateway at 127\.0\.0\.1:1: connection refused.*\(ECONNREFUSED\)/],
-    ['a host name that does not resolve', () => [['-t', 'http://no-such-host.invalid/x', '--lock'], {}], /cannot reach the gateway at no-such-host\.invalid:80: .*(ENOTFOUND|EAI_AGAIN)/],
+    [
+      'nothing listening',
+      () => [['-t', 'http://127.0.0.1:1/x', '--lock'], {}],
+      /cannot reach the gateway at 127\.0\.0\.1:1: connection refused.*\(ECONNREFUSED\)/,
+    ],
+    [
+      'a host name that does not resolve',
+      () => [['-t', 'http://no-such-host.invalid/x', '--lock'], {}],
+      /cannot reach the gateway at no-such-host\.invalid:80: .*(ENOTFOUND|EAI_AGAIN)/,
+    ],
     ['no credentials', () => [['-t', gw.url, '--lock'], {}], /refused the credentials \(HTTP 401/],
-    ['wrong credentials', () => [['-t', gw.url, '--lock'], { DISNIX_SOAP_CLIENT_USERNAME: 'x', DISNIX_SOAP_CLIENT_PASSWORD: 'y' }], /refused the credentials[\s\S]*DISNIX_SOAP_CLIENT_USERNAME/],
+    [
+      'wrong credentials',
+      () => [['-t', gw.url, '--lock'], { DISNIX_SOAP_CLIENT_USERNAME: 'x', DISNIX_SOAP_CLIENT_PASSWORD: 'y' }],
+      /refused the credentials[\s\S]*DISNIX_SOAP_CLIENT_USERNAME/,
+    ],
     ['a wrong path', () => [['-t', `${gateway().origin}/wrong`, '--lock'], credentials()], /no service at \/wrong \(HTTP 404/],
     ['a Fault (the job failed)', () => [['-t', gw.url, '--unlock', '-p', 'never-locked'], credentials()], /There is no lock file!/],
     ['a Fault (the request was refused)', () => [['-t', gw.url, '--lock', '-p', '../escape'], credentials()], /part "profile" must be a name/],
@@ -100,8 +114,16 @@ describe('a target that fails or answers nonsense', () => {
     ['an empty answer', () => [['-t', `${fakeOrigin}/empty`, '--lock'], {}], /is not a SOAP response/],
     ['a 502 from a proxy', () => [['-t', `${fakeOrigin}/bad-gateway`, '--lock'], {}], /answered HTTP 502 Bad Gateway instead of a SOAP response/],
     ['a redirect', () => [['-t', `${fakeOrigin}/redirect`, '--lock'], {}], /it points to https:\/\/elsewhere\.example\/x/],
-    ['an answer cut off after some results', () => [['-t', `${fakeOrigin}/truncated`, '--realise', '/nix/store/a.drv'], {}], /closed before the answer was complete|not a SOAP response|unclosed/],
-    ['a connection closed without an answer', () => [['-t', `${fakeOrigin}/hang-up`, '--lock'], {}], /connection to the gateway at .* failed|socket hang up|closed/],
+    [
+      'an answer cut off after some results',
+      () => [['-t', `${fakeOrigin}/truncated`, '--realise', '/nix/store/a.drv'], {}],
+      /closed before the answer was complete|not a SOAP response|unclosed/,
+    ],
+    [
+      'a connection closed without an answer',
+      () => [['-t', `${fakeOrigin}/hang-up`, '--lock'], {}],
+      /connection to the gateway at .* failed|socket hang up|closed/,
+    ],
   ])('%s', async (_name, setup, message) => {
     const [args, env] = setup();
     expectCleanFailure(await client(args, env), message);

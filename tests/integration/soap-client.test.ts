@@ -185,10 +185,7 @@ describe('Dysnomia operations', () => {
     const component = componentOf(path);
     const marker = join(stateDir, 'active', 'web', component);
     expectSuccess(
-      await client([
-        '--activate', '--target', url, '--container', 'web', '--type', 'process',
-        '--arguments', 'port=8080', '--arguments', 'user=www', path,
-      ]),
+      await client(['--activate', '--target', url, '--container', 'web', '--type', 'process', '--arguments', 'port=8080', '--arguments', 'user=www', path]),
       '',
     );
     expect(await readFile(marker, 'utf8')).toBe(`${path}\n`);
@@ -207,10 +204,7 @@ describe('Dysnomia operations', () => {
   it('an unknown module type and a failing module print the job log', async () => {
     const path = await realised('failing-service');
     expectFailure(await client(['--activate', '--target', url, '--type', 'nosuchmodule', path]), /Module: nosuchmodule cannot be found!/);
-    expectFailure(
-      await client(['--deactivate', '--target', url, '--type', 'process', '--arguments', 'fail=port 8080 is busy', path]),
-      /port 8080 is busy/,
-    );
+    expectFailure(await client(['--deactivate', '--target', url, '--type', 'process', '--arguments', 'fail=port 8080 is busy', path]), /port 8080 is busy/);
   });
 
   it('--snapshot, --query-*-snapshots, --delete-state, --restore, --clean-snapshots', async () => {
@@ -232,10 +226,7 @@ describe('Dysnomia operations', () => {
     const latest = await client(['--target', url, '--query-latest-snapshot', '--container=db', `--component=${component}`]);
     expect(latest.stdout).not.toBe(`${first}\n`);
     const second = latest.stdout.trimEnd();
-    expectSuccess(
-      await client(['--target', url, '--query-all-snapshots', '--container', 'db', '--component', component]),
-      `${first}\n${second}\n`,
-    );
+    expectSuccess(await client(['--target', url, '--query-all-snapshots', '--container', 'db', '--component', component]), `${first}\n${second}\n`);
     // Without --container and --component the query covers every component.
     const everything = await client(['--target', url, '--query-all-snapshots']);
     expect(everything.stdout.split('\n')).toEqual(expect.arrayContaining([first, second]));
@@ -254,10 +245,7 @@ describe('Dysnomia operations', () => {
     for (const name of ['old', 'new']) {
       await mkdir(join(dir, name), { recursive: true });
       await writeFile(join(dir, name, 'dump.sql'), `-- ${name}\n`);
-      expectSuccess(
-        await client(['--target', url, '--import-snapshots', '--remotefile', '--container', 'pg', '--component', 'cleaned', join(dir, name)]),
-        '',
-      );
+      expectSuccess(await client(['--target', url, '--import-snapshots', '--remotefile', '--container', 'pg', '--component', 'cleaned', join(dir, name)]), '');
     }
     expectSuccess(await client(['--target', url, '--query-all-snapshots', '-C', 'pg', '-c', 'cleaned']), 'pg/cleaned/old\npg/cleaned/new\n');
     expectSuccess(await client(['--target', url, '--clean-snapshots']), '');
@@ -271,10 +259,7 @@ describe('Dysnomia operations', () => {
       await mkdir(dir, { recursive: true });
       await writeFile(join(dir, 'state'), dir);
     }
-    expectSuccess(
-      await client(['--target', url, '--import-snapshots', '--remotefile', '--container', 'mysql', '--component', 'shop', first, second]),
-      '',
-    );
+    expectSuccess(await client(['--target', url, '--import-snapshots', '--remotefile', '--container', 'mysql', '--component', 'shop', first, second]), '');
     expect(existsSync(first)).toBe(false);
     expectSuccess(await client(['--target', url, '--query-latest-snapshot', '--container', 'mysql', '--component', 'shop']), 'mysql/shop/snap-b\n');
     expectSuccess(
@@ -318,10 +303,7 @@ describe('connection errors', () => {
   it('names the environment variables when the gateway refuses the credentials (401)', async () => {
     const message = /refused the credentials \(HTTP 401[\s\S]*DISNIX_SOAP_CLIENT_USERNAME and DISNIX_SOAP_CLIENT_PASSWORD/;
     expectFailure(await client(['--target', url, '--lock'], { DISNIX_SOAP_CLIENT_PASSWORD: 'wrong' }), message);
-    expectFailure(
-      await client(['--target', url, '--lock'], { DISNIX_SOAP_CLIENT_USERNAME: undefined, DISNIX_SOAP_CLIENT_PASSWORD: undefined }),
-      message,
-    );
+    expectFailure(await client(['--target', url, '--lock'], { DISNIX_SOAP_CLIENT_USERNAME: undefined, DISNIX_SOAP_CLIENT_PASSWORD: undefined }), message);
   });
 
   it('says the endpoint path looks wrong on a 404 and shows the usual one', async () => {
@@ -338,7 +320,6 @@ describe('connection errors', () => {
       new RegExp(`cannot reach the gateway at 127\\.0\\.0\\.1:${port}: .*\\(ECONNREFUSED\\)`),
     );
   });
-
 });
 
 describe('transport', () => {
@@ -355,7 +336,10 @@ describe('transport', () => {
       });
     });
     try {
-      expectSuccess(await client(['--lock', '--target', stub.url, '--profile', 'a&b'], { DISNIX_SOAP_CLIENT_USERNAME: 'u', DISNIX_SOAP_CLIENT_PASSWORD: 'p:w' }), '');
+      expectSuccess(
+        await client(['--lock', '--target', stub.url, '--profile', 'a&b'], { DISNIX_SOAP_CLIENT_USERNAME: 'u', DISNIX_SOAP_CLIENT_PASSWORD: 'p:w' }),
+        '',
+      );
     } finally {
       await stub.close();
     }
@@ -390,7 +374,10 @@ describe('transport', () => {
         /cannot connect to the gateway at 127\.0\.0\.1:\d+: its TLS certificate is not trusted \(\w+\)\n.*NODE_EXTRA_CA_CERTS/,
       );
       expectSuccess(await client(['--lock', '--target', target, '--profile', 'tls'], { NODE_EXTRA_CA_CERTS: caFile }), '');
-      expectFailure(await client(['--lock', '--target', target, '--profile', 'tls'], { NODE_EXTRA_CA_CERTS: caFile }), /Cannot exclusively open the lock file!/);
+      expectFailure(
+        await client(['--lock', '--target', target, '--profile', 'tls'], { NODE_EXTRA_CA_CERTS: caFile }),
+        /Cannot exclusively open the lock file!/,
+      );
       expectSuccess(await client(['--unlock', '--target', target, '--profile', 'tls'], { NODE_EXTRA_CA_CERTS: caFile }), '');
     } finally {
       await proxy.close();

@@ -82,5 +82,9 @@ test('zeep uploads a nested snapshot and lists and downloads its files', async (
   const files = await zeep('exportRemoteSnapshots', { snapshot: 'zeep/store/zeep-snap' });
   // zeep reads an empty base64Binary element as None.
   const got = (files.result as (string | null)[]).map((data) => sha256(Buffer.from(data ?? '', 'base64')));
-  expect(got).toEqual(Object.keys(tree).sort().map((path) => sha256(tree[path])));
+  expect(got).toEqual(
+    Object.keys(tree)
+      .sort()
+      .map((path) => sha256(tree[path])),
+  );
 }, 120_000);
