@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { stopAtEnd } from './auto-teardown';
 import { demoLayout } from './demo-layout';
 import { projectRoot } from './project-root';
 
@@ -107,6 +108,9 @@ export async function startDemoDaemon(options: DemoDaemonOptions): Promise<DemoD
     if (child.exitCode === null && child.signalCode === null) child.kill(name);
     await exited;
   };
+  // Under jest: stopped when the test file ends, if the test did not stop or kill it.
+  const forget = stopAtEnd(() => signal('SIGTERM'));
+  void exited.then(forget);
   return {
     stateDir: layout.stateDir,
     logDir: layout.logDir,

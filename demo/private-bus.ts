@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stopAtEnd } from './auto-teardown';
 
 /** A private dbus-daemon, for tests and the demo. */
 export interface PrivateBus {
@@ -38,16 +39,20 @@ export async function startPrivateBus(options: { dir?: string } = {}): Promise<P
     await terminate(child);
     await rm(socket, { force: true });
   };
+  const stop = async () => {
+    forget();
+    await halt();
+    if (ownDir) await rm(dir, { recursive: true, force: true });
+  };
+  // Under jest: stopped when the test file ends, if the test did not stop it.
+  const forget = stopAtEnd(stop);
   return {
     address,
     dir,
     get pid() {
       return child.pid ?? -1;
     },
-    async stop() {
-      await halt();
-      if (ownDir) await rm(dir, { recursive: true, force: true });
-    },
+    stop,
     async restart() {
       await halt();
       child = await launch(dir, socket, address);

@@ -1,3 +1,4 @@
+import { stopAtEnd } from '../demo/auto-teardown';
 import { startPrivateBus, type PrivateBus } from '../demo/private-bus';
 import { parseCommandLine } from '../server/config/config';
 import { startGateway, type Gateway } from '../server/gateway';
@@ -15,6 +16,7 @@ export interface GatewayEnvironment {
   readonly gateway: Gateway;
   /** Starts a new demo daemon on the same bus and state directory (after a kill or stop). */
   restartDaemon(): Promise<DemoDaemon>;
+  /** Stops the gateway, the daemon and the bus. Idempotent; done anyway when the test file ends. */
   close(): Promise<void>;
 }
 
@@ -58,6 +60,18 @@ export async function startGatewayEnvironment(options: EnvironmentOptions = {}):
     await bus.stop();
     throw error;
   }
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    forget();
+    closing ??= (async () => {
+      await gateway!.close();
+      await daemon?.stop();
+      await bus.stop();
+    })();
+    return closing;
+  };
+  // Under jest: closed when the test file ends, if the test did not close it.
+  const forget = stopAtEnd(close);
   const env: GatewayEnvironment = {
     url: gateway.url,
     username,
@@ -73,11 +87,48 @@ export async function startGatewayEnvironment(options: EnvironmentOptions = {}):
       daemon = await startDemoDaemon({ busAddress: bus.address, stateDir: daemon?.stateDir, extraArgs: options.daemonArgs });
       return daemon;
     },
-    async close() {
-      await gateway!.close();
-      await daemon?.stop();
-      await bus.stop();
-    },
+    close,
   };
   return env;
+}
+
+export interface UseOptions {
+  /** A new environment for each test (beforeEach/afterEach) instead of one for the describe block. */
+  readonly each?: boolean;
+  /** For starting it (default 60 s). */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * Declares an environment for the enclosing describe block (or file): started in a beforeAll
+ * (or beforeEach), closed in the matching afterAll (or afterEach), so no test can forget to
+ * stop it. Call it where hooks may be declared (top level or in a describe), not in a test.
+ * Returns a stand-in that reads from the running environment; options may be a function, for
+ * options known only once earlier hooks ran (e.g. a directory they made).
+ */
+export function useGatewayEnvironment(options: EnvironmentOptions | (() => EnvironmentOptions) = {}, use: UseOptions = {}): GatewayEnvironment {
+  let current: GatewayEnvironment | undefined;
+  const start = async () => {
+    current = await startGatewayEnvironment(typeof options === 'function' ? options() : options);
+  };
+  const stop = async () => {
+    const env = current;
+    current = undefined;
+    await env?.close();
+  };
+  const timeout = use.timeoutMs ?? 60_000;
+  if (use.each) {
+    beforeEach(start, timeout);
+    afterEach(stop, timeout);
+  } else {
+    beforeAll(start, timeout);
+    afterAll(stop, timeout);
+  }
+  return new Proxy({} as GatewayEnvironment, {
+    get(_target, property) {
+      if (!current) throw new Error(`the gateway environment is not running here (read ${String(property)} outside its tests)`);
+      const value: unknown = Reflect.get(current, property, current);
+      return typeof value === 'function' ? value.bind(current) : value;
+    },
+  });
 }

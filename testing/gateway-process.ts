@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { stopAtEnd } from '../demo/auto-teardown';
 import { GATEWAY_MAIN } from './paths';
 
 /**
@@ -68,6 +69,12 @@ export async function startGatewayProcess(busAddress: string, args: readonly str
     throw error;
   });
   const alive = () => child.exitCode === null && child.signalCode === null;
+  // Under jest: killed when the test file ends, if the test did not stop it.
+  const forget = stopAtEnd(async () => {
+    if (alive()) child.kill('SIGKILL');
+    await exited;
+  });
+  void exited.then(forget);
   return {
     url,
     child,

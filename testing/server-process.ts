@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { stopAtEnd } from '../demo/auto-teardown';
 
 /**
  * A server program (nginx, apache2) run by a test: in its own process group, so that stopping
@@ -80,19 +81,20 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
     }
     await sleep(50);
   }
-  return {
-    pid: child.pid!,
-    async stop() {
-      if (!hasExited) child.kill('SIGTERM');
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, STOP_TIMEOUT_MS)));
-      await Promise.race([exited, late]);
-      clearTimeout(timer);
-      // Workers of a master that did not stop in time, or that it left behind.
-      killGroup(child, 'SIGKILL');
-      await exited;
-    },
+  const stop = async () => {
+    forget();
+    if (!hasExited) child.kill('SIGTERM');
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, STOP_TIMEOUT_MS)));
+    await Promise.race([exited, late]);
+    clearTimeout(timer);
+    // Workers of a master that did not stop in time, or that it left behind.
+    killGroup(child, 'SIGKILL');
+    await exited;
   };
+  // Under jest: stopped when the test file ends, if the test did not stop it.
+  const forget = stopAtEnd(stop);
+  return { pid: child.pid!, stop };
 }
 
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {

@@ -71,7 +71,12 @@ export async function drainGateway({ server, relay, requests, graceMs, logger }:
   if (requests.active > 0) logger.warn(`closing ${requests.active} connection(s) whose request did not end in time`);
   server.closeAllConnections();
   await closed;
-  await Promise.race([Promise.all([...lingering]), new Promise((resolve) => setTimeout(resolve, FLUSH_MS))]);
+  // The timer is cleared once the work is done: left running, it would keep the process (a test
+  // worker, say) alive for FLUSH_MS after close() resolved.
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise((resolve) => (timer = setTimeout(resolve, FLUSH_MS)));
+  await Promise.race([Promise.all([...lingering]), late]);
+  clearTimeout(timer);
 }
 
 /**

@@ -19,7 +19,7 @@ import { type Manifest, type ManifestStep, fixtureDir } from '../../testing/axis
 import { axis2Request } from '../../testing/axis2-request';
 import { type Axis2Answer, Axis2Fault, type JavaValue, readAxis2Answer } from '../../testing/axis2-response';
 import { type Seeded, scenarioSteps, seedScenario } from '../../testing/axis2-scenario';
-import { type GatewayEnvironment, startGatewayEnvironment } from '../../testing/gateway-fixture';
+import { useGatewayEnvironment } from '../../testing/gateway-fixture';
 import { expectEmptySoon } from '../../testing/upload-dir';
 import { createSoapTestClient } from '../../testing/soap-test-client';
 
@@ -31,7 +31,6 @@ const stepNamed = (id: string): ManifestStep => {
   return step;
 };
 
-let env: GatewayEnvironment;
 let uploadDir: string;
 let seeded: Seeded;
 const port = () => Number(new URL(env.url).port);
@@ -41,10 +40,9 @@ beforeAll(async () => {
   // The recorded requests name absolute paths in this directory; seeding it again gives the
   // same store paths (demo store hashes depend on content only).
   seeded = await seedScenario(manifest.stateDir);
-  env = await startGatewayEnvironment({ daemonStateDir: manifest.stateDir, gatewayArgs: ['--no-auth-from', '127.0.0.1', '--upload-dir', uploadDir] });
 }, 60_000);
+const env = useGatewayEnvironment(() => ({ daemonStateDir: manifest.stateDir, gatewayArgs: ['--no-auth-from', '127.0.0.1', '--upload-dir', uploadDir] }));
 afterAll(async () => {
-  await env?.close();
   if (uploadDir) await rm(uploadDir, { recursive: true, force: true });
   await rm(manifest.stateDir, { recursive: true, force: true });
 });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createLogger } from '../../server/logging/logger';
-import { type GatewayEnvironment, startGatewayEnvironment } from '../../testing/gateway-fixture';
+import { useGatewayEnvironment } from '../../testing/gateway-fixture';
 import { callRaw, postRaw } from '../../testing/raw-soap';
 import { basicAuthHeader } from '../../testing/soap-test-client';
 import { FIXTURES_DIR } from '../../testing/paths';
@@ -36,7 +36,6 @@ const sink = new Writable({
   },
 });
 
-let env: GatewayEnvironment;
 let dir: string;
 let htpasswd: string;
 
@@ -44,13 +43,12 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'gateway-auth-'));
   htpasswd = join(dir, 'htpasswd');
   copyFileSync(FIXTURE, htpasswd);
-  env = await startGatewayEnvironment({
-    gatewayArgs: ['--htpasswd', htpasswd, '--auth-failure-limit', '4/3s'],
-    logger: createLogger({ level: 'debug', json: true, stream: sink }),
-  });
 });
+const env = useGatewayEnvironment(() => ({
+  gatewayArgs: ['--htpasswd', htpasswd, '--auth-failure-limit', '4/3s'],
+  logger: createLogger({ level: 'debug', json: true, stream: sink }),
+}));
 afterAll(async () => {
-  await env?.close();
   await rm(dir, { recursive: true, force: true });
 });
 

@@ -2,7 +2,7 @@ import { request as httpRequest } from 'node:http';
 import { Writable } from 'node:stream';
 import { createLogger } from '../../server/logging/logger';
 import { addDerivation, outputOf } from '../../testing/demo-store';
-import { type GatewayEnvironment, startGatewayEnvironment } from '../../testing/gateway-fixture';
+import { useGatewayEnvironment } from '../../testing/gateway-fixture';
 import { callRaw, items } from '../../testing/raw-soap';
 import { basicAuthHeader, envelope } from '../../testing/soap-test-client';
 
@@ -11,18 +11,13 @@ import { basicAuthHeader, envelope } from '../../testing/soap-test-client';
  * what it held for them (pending-job entries), logs it, and goes on serving everyone else.
  */
 let logText = '';
-let env: GatewayEnvironment;
-
-beforeAll(async () => {
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      logText += chunk.toString();
-      done();
-    },
-  });
-  env = await startGatewayEnvironment({ logger: createLogger({ level: 'debug', json: true, stream: sink }) });
+const sink = new Writable({
+  write(chunk: Buffer, _encoding, done) {
+    logText += chunk.toString();
+    done();
+  },
 });
-afterAll(() => env?.close());
+const env = useGatewayEnvironment({ logger: createLogger({ level: 'debug', json: true, stream: sink }) });
 
 const headers = () => ({ 'Content-Type': 'text/xml', Authorization: basicAuthHeader(env.username, env.password) });
 

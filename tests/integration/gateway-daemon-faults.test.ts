@@ -2,7 +2,7 @@ import { request as httpRequest } from 'node:http';
 import { startPrivateBus } from '../../demo/private-bus';
 import { type DemoDaemon, startDemoDaemon } from '../../testing/demo-daemon';
 import { addDerivation, outputOf } from '../../testing/demo-store';
-import { type GatewayEnvironment, startGatewayEnvironment } from '../../testing/gateway-fixture';
+import { useGatewayEnvironment } from '../../testing/gateway-fixture';
 import { CREDENTIALS, startGatewayProcess } from '../../testing/gateway-process';
 import { callRaw, items, postRaw } from '../../testing/raw-soap';
 import { basicAuthHeader, envelope } from '../../testing/soap-test-client';
@@ -15,13 +15,9 @@ import { basicAuthHeader, envelope } from '../../testing/soap-test-client';
 const EXPORT_LIMIT_MS = 1_500;
 
 describe('in process', () => {
-  let env: GatewayEnvironment;
+  const env = useGatewayEnvironment({ gatewayArgs: ['--job-timeout', `export=${EXPORT_LIMIT_MS}ms`] }, { each: true });
   const extraDaemons: DemoDaemon[] = [];
-  beforeEach(async () => {
-    env = await startGatewayEnvironment({ gatewayArgs: ['--job-timeout', `export=${EXPORT_LIMIT_MS}ms`] });
-  });
   afterEach(async () => {
-    await env?.close();
     for (const daemon of extraDaemons.splice(0)) await daemon.stop();
   });
 

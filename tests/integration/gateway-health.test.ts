@@ -1,15 +1,13 @@
 import request from 'supertest';
-import { type GatewayEnvironment, startGatewayEnvironment } from '../../testing/gateway-fixture';
+import { useGatewayEnvironment } from '../../testing/gateway-fixture';
 
 /** /healthz and /readyz: unauthenticated, terse, and readiness follows disnix-service on the bus. */
-let env: GatewayEnvironment;
+const env = useGatewayEnvironment();
 let origin: string;
 
 beforeAll(async () => {
-  env = await startGatewayEnvironment();
   origin = new URL(env.url).origin;
 });
-afterAll(() => env?.close());
 
 /** Asks /readyz until it answers `status` (the bus tells of a daemon's exit a moment later). */
 async function readinessBecomes(status: number): Promise<request.Response> {

@@ -2,7 +2,7 @@ import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { type GatewayEnvironment, startGatewayEnvironment } from '../../testing/gateway-fixture';
+import { useGatewayEnvironment } from '../../testing/gateway-fixture';
 import { type RawAnswer, callRaw, postRaw } from '../../testing/raw-soap';
 import { basicAuthHeader, envelope } from '../../testing/soap-test-client';
 
@@ -13,17 +13,15 @@ import { basicAuthHeader, envelope } from '../../testing/soap-test-client';
  */
 const MAX_BODY = 256 * 1024;
 
-let env: GatewayEnvironment;
+const env = useGatewayEnvironment({ gatewayArgs: ['--max-body-size', String(MAX_BODY)] });
 let auth: { username: string; password: string };
 let jobs = 0;
 const countJob = () => (jobs += 1);
 
 beforeAll(async () => {
-  env = await startGatewayEnvironment({ gatewayArgs: ['--max-body-size', String(MAX_BODY)] });
   auth = { username: env.username, password: env.password };
   env.gateway.relay.on('started', countJob);
 });
-afterAll(() => env?.close());
 
 const post = (body: string | Buffer) => postRaw(env.url, body, auth);
 

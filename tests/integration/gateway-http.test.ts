@@ -1,19 +1,17 @@
 import request from 'supertest';
 import { DEFAULT_SERVICE_PATH } from '../../protocol/operations';
-import { type GatewayEnvironment, startGatewayEnvironment } from '../../testing/gateway-fixture';
+import { useGatewayEnvironment } from '../../testing/gateway-fixture';
 import { basicAuthHeader, createSoapTestClient, envelope } from '../../testing/soap-test-client';
 
 /** What happens at the HTTP level: credentials, the served WSDL, requests that are not SOAP. */
-let env: GatewayEnvironment;
+const env = useGatewayEnvironment();
 let origin: string;
 let auth: string;
 
 beforeAll(async () => {
-  env = await startGatewayEnvironment();
   origin = new URL(env.url).origin;
   auth = basicAuthHeader(env.username, env.password);
 });
-afterAll(() => env?.close());
 
 const lock = envelope('lock', '<ns:profile>http-test</ns:profile>');
 const post = (body: string, headers: Record<string, string> = {}) =>

@@ -1,6 +1,6 @@
 import { request as httpRequest } from 'node:http';
 import { axis2Envelope } from '../../testing/axis2-request';
-import { type GatewayEnvironment, startGatewayEnvironment } from '../../testing/gateway-fixture';
+import { startGatewayEnvironment, useGatewayEnvironment } from '../../testing/gateway-fixture';
 import { callRaw, postRaw } from '../../testing/raw-soap';
 import { basicAuthHeader } from '../../testing/soap-test-client';
 
@@ -12,14 +12,9 @@ import { basicAuthHeader } from '../../testing/soap-test-client';
 const XSI = 'http://www.w3.org/2001/XMLSchema-instance';
 
 describe('the Java client form as text/xml', () => {
-  let env: GatewayEnvironment;
+  const env = useGatewayEnvironment();
   const post = (operation: string, children: string) =>
     postRaw(env.url, axis2Envelope(operation, children), { username: env.username, password: env.password });
-
-  beforeAll(async () => {
-    env = await startGatewayEnvironment();
-  });
-  afterAll(() => env.close());
 
   test('an operation without a result answers 0, as the original service did', async () => {
     const answer = await post('lock', '<arg0 xmlns="">java-form</arg0>');
@@ -120,11 +115,7 @@ describe('--no-auth-from', () => {
 });
 
 describe('the credential challenge', () => {
-  let env: GatewayEnvironment;
-  beforeAll(async () => {
-    env = await startGatewayEnvironment();
-  });
-  afterAll(() => env.close());
+  const env = useGatewayEnvironment();
 
   /** Sends headers with `Expect: 100-continue` and the body only once told to continue. */
   function postExpectingContinue(authorization?: string): Promise<{ status: number; continued: boolean; bodySent: boolean; challenge?: string }> {

@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_SERVICE_PATH } from '../../protocol/operations';
-import { type GatewayEnvironment, startGatewayEnvironment } from '../../testing/gateway-fixture';
+import { startGatewayEnvironment, useGatewayEnvironment } from '../../testing/gateway-fixture';
 import { recordingLogger } from '../../testing/recording-logger';
 import { assertClientBuilt, runClient } from '../../testing/run-client';
 import { envelope } from '../../testing/soap-test-client';
@@ -44,13 +44,11 @@ const soapAddress = (answer: Answer) => /<soap:address location="([^"]*)"/.exec(
 
 describe('--listen-socket', () => {
   let socket: string;
-  let env: GatewayEnvironment;
   const log = recordingLogger();
-  beforeAll(async () => {
+  beforeAll(() => {
     socket = join(dir, 'gateway.sock');
-    env = await startGatewayEnvironment({ listenArgs: ['--listen-socket', socket], gatewayArgs: ['--no-auth', '--trust-proxy', 'loopback'], logger: log });
   });
-  afterAll(() => env?.close());
+  const env = useGatewayEnvironment(() => ({ listenArgs: ['--listen-socket', socket], gatewayArgs: ['--no-auth', '--trust-proxy', 'loopback'], logger: log }));
 
   test('the socket file has the default mode 0660: owner and group may connect', async () => {
     const stats = await lstat(socket);
@@ -128,16 +126,16 @@ async function leaveStaleSocket(path: string): Promise<void> {
 }
 
 describe('--tls-cert and --tls-key: HTTPS served by the gateway', () => {
-  let env: GatewayEnvironment;
   let caFile: string;
+  let keyFile: string;
   let credentials: Record<string, string>;
   beforeAll(async () => {
-    const { certFile, keyFile } = await createCertificate(dir, 'gateway');
-    caFile = certFile;
-    env = await startGatewayEnvironment({ gatewayArgs: ['--tls-cert', certFile, '--tls-key', keyFile] });
+    ({ certFile: caFile, keyFile } = await createCertificate(dir, 'gateway'));
+  });
+  const env = useGatewayEnvironment(() => ({ gatewayArgs: ['--tls-cert', caFile, '--tls-key', keyFile] }));
+  beforeAll(() => {
     credentials = { DISNIX_SOAP_CLIENT_USERNAME: env.username, DISNIX_SOAP_CLIENT_PASSWORD: env.password };
   });
-  afterAll(() => env?.close());
 
   test('the client trusts the certificate through NODE_EXTRA_CA_CERTS and calls over https', async () => {
     expect(env.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+\//);

@@ -2,7 +2,7 @@ import { PassThrough } from 'node:stream';
 import request from 'supertest';
 import { createLogger } from '../../server/logging/logger';
 import { DEFAULT_SERVICE_PATH } from '../../protocol/operations';
-import { type GatewayEnvironment, startGatewayEnvironment } from '../../testing/gateway-fixture';
+import { startGatewayEnvironment, useGatewayEnvironment } from '../../testing/gateway-fixture';
 import { basicAuthHeader, envelope } from '../../testing/soap-test-client';
 
 /** Log lines in JSON or text, each line of a call naming its request id, which the caller gets too. */
@@ -20,16 +20,14 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 describe('JSON logs', () => {
   const capture = capturingLogger(true);
-  let env: GatewayEnvironment;
+  const env = useGatewayEnvironment({ logger: capture.logger, gatewayArgs: ['--job-timeout', 'activate=300ms'] });
   let origin: string;
   let auth: string;
 
   beforeAll(async () => {
-    env = await startGatewayEnvironment({ logger: capture.logger, gatewayArgs: ['--job-timeout', 'activate=300ms'] });
     origin = new URL(env.url).origin;
     auth = basicAuthHeader(env.username, env.password);
   });
-  afterAll(() => env?.close());
 
   const post = (body: string, headers: Record<string, string> = {}) =>
     request(origin)

@@ -1,20 +1,18 @@
 import request from 'supertest';
 import { DEFAULT_SERVICE_PATH } from '../../protocol/operations';
-import { type GatewayEnvironment, startGatewayEnvironment } from '../../testing/gateway-fixture';
+import { useGatewayEnvironment } from '../../testing/gateway-fixture';
 import { basicAuthHeader, createSoapTestClient, envelope } from '../../testing/soap-test-client';
 
 /** /metrics in the Prometheus text format, behind the service's auth or on its own listener. */
 describe('/metrics behind the service auth', () => {
-  let env: GatewayEnvironment;
+  const env = useGatewayEnvironment();
   let origin: string;
   let auth: string;
 
   beforeAll(async () => {
-    env = await startGatewayEnvironment();
     origin = new URL(env.url).origin;
     auth = basicAuthHeader(env.username, env.password);
   });
-  afterAll(() => env?.close());
 
   const scrape = async () => {
     const response = await request(origin).get('/metrics').set('Authorization', auth);
@@ -104,11 +102,7 @@ describe('/metrics behind the service auth', () => {
 });
 
 describe('/metrics on its own listener (--metrics-listen)', () => {
-  let env: GatewayEnvironment;
-  beforeAll(async () => {
-    env = await startGatewayEnvironment({ gatewayArgs: ['--metrics-listen', '127.0.0.1:0'] });
-  });
-  afterAll(() => env?.close());
+  const env = useGatewayEnvironment({ gatewayArgs: ['--metrics-listen', '127.0.0.1:0'] });
 
   test('serves metrics and probes there without credentials, and nothing else', async () => {
     const metricsUrl = new URL(env.gateway.metricsUrl!);

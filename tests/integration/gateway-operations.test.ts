@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type OperationName, isRelayed, operationNames } from '../../protocol/operations';
-import { type GatewayEnvironment, startGatewayEnvironment } from '../../testing/gateway-fixture';
+import { useGatewayEnvironment } from '../../testing/gateway-fixture';
 import { addDerivation, addStorePath, outputOf } from '../../testing/demo-store';
 import { type SoapTestClient, createSoapTestClient } from '../../testing/soap-test-client';
 
@@ -12,16 +12,14 @@ import { type SoapTestClient, createSoapTestClient } from '../../testing/soap-te
  * failure each. The failure is the daemon's own where the daemon can fail the job (the Fault
  * then carries the job's log), else the request's.
  */
-let env: GatewayEnvironment;
+const env = useGatewayEnvironment({ gatewayArgs: ['--job-timeout', 'export=1500ms', '--job-timeout', 'captureConfig=1500ms'] });
 let soap: SoapTestClient;
 let stateDir: string;
 
 beforeAll(async () => {
-  env = await startGatewayEnvironment({ gatewayArgs: ['--job-timeout', 'export=1500ms', '--job-timeout', 'captureConfig=1500ms'] });
   soap = await createSoapTestClient(env.url, env.username, env.password);
   stateDir = env.daemon.stateDir;
 });
-afterAll(() => env?.close());
 
 const service = (name: string) => addStorePath(stateDir, name, { 'bin/run': '#!/bin/sh\necho hi\n' });
 const dysnomia = (derivation: string, type: string, args: string[] = []) => ({ derivation, container: type, type, arguments: args });

@@ -1,16 +1,12 @@
 import * as dbus from 'dbus-next';
 import { DISNIX_INTERFACE, DISNIX_OBJECT_PATH } from '../../server/dbus/disnix-interface';
-import { type GatewayEnvironment, startGatewayEnvironment } from '../../testing/gateway-fixture';
+import { startGatewayEnvironment, useGatewayEnvironment } from '../../testing/gateway-fixture';
 import { addDerivation, outputOf } from '../../testing/demo-store';
 import { createSoapTestClient } from '../../testing/soap-test-client';
 
 /** The daemon and the bus misbehave; every call still ends, and the gateway recovers by itself. */
 describe('with the daemon and the bus failing', () => {
-  let env: GatewayEnvironment;
-  beforeEach(async () => {
-    env = await startGatewayEnvironment();
-  });
-  afterEach(() => env?.close());
+  const env = useGatewayEnvironment({}, { each: true });
 
   const client = () => createSoapTestClient(env.url, env.username, env.password);
   const jobStarted = () => new Promise<number>((resolve) => env.gateway.relay.once('started', ({ jobId }) => resolve(jobId)));

@@ -9,7 +9,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { demoLayout } from '../../demo/demo-layout';
-import { type GatewayEnvironment, startGatewayEnvironment } from '../../testing/gateway-fixture';
+import { useGatewayEnvironment } from '../../testing/gateway-fixture';
 import { expectEmptySoon } from '../../testing/upload-dir';
 import {
   type Parts,
@@ -24,7 +24,6 @@ import {
   splitAnswer,
 } from '../../testing/transfer-wire';
 
-let env: GatewayEnvironment;
 let uploadDir: string;
 let outside: string;
 let snapshotsDir: string;
@@ -33,11 +32,12 @@ beforeAll(async () => {
   uploadDir = await mkdtemp(join(tmpdir(), 'snapshot-uploads-'));
   outside = await mkdtemp(join(tmpdir(), 'not-a-snapshot-'));
   await writeFile(join(outside, 'secret'), 'must never be served');
-  env = await startGatewayEnvironment({ gatewayArgs: ['--upload-dir', uploadDir] });
-  snapshotsDir = demoLayout(env.daemon.stateDir).snapshotsDir;
 }, 60_000);
+const env = useGatewayEnvironment(() => ({ gatewayArgs: ['--upload-dir', uploadDir] }));
+beforeAll(() => {
+  snapshotsDir = demoLayout(env.daemon.stateDir).snapshotsDir;
+});
 afterAll(async () => {
-  await env?.close();
   for (const dir of [uploadDir, outside]) if (dir) await rm(dir, { recursive: true, force: true });
 });
 

@@ -12,23 +12,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { demoLayout } from '../../demo/demo-layout';
-import { type GatewayEnvironment, startGatewayEnvironment } from '../../testing/gateway-fixture';
+import { useGatewayEnvironment } from '../../testing/gateway-fixture';
 import { expectEmptySoon } from '../../testing/upload-dir';
 import { addStorePath } from '../../testing/demo-store';
 import { basicAuthHeader } from '../../testing/soap-test-client';
 import { type WireAnswer, type WireRequest, faultOf, inlineRequest, mtomRequest, post, returnsOf, sha256 } from '../../testing/transfer-wire';
 
-let env: GatewayEnvironment;
 let uploadDir: string;
 let stateDir: string;
 
 beforeAll(async () => {
   uploadDir = await mkdtemp(join(tmpdir(), 'transfer-uploads-'));
-  env = await startGatewayEnvironment({ gatewayArgs: ['--upload-dir', uploadDir, '--job-timeout', 'exportRemoteFile=2s'] });
-  stateDir = env.daemon.stateDir;
 }, 60_000);
+const env = useGatewayEnvironment(() => ({ gatewayArgs: ['--upload-dir', uploadDir, '--job-timeout', 'exportRemoteFile=2s'] }));
+beforeAll(() => {
+  stateDir = env.daemon.stateDir;
+});
 afterAll(async () => {
-  await env?.close();
   if (uploadDir) await rm(uploadDir, { recursive: true, force: true });
 });
 

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type OperationName, isRelayed, operationNames } from '../../protocol/operations';
-import { type GatewayEnvironment, startGatewayEnvironment } from '../../testing/gateway-fixture';
+import { useGatewayEnvironment } from '../../testing/gateway-fixture';
 import { addDerivation, addStorePath, outputOf } from '../../testing/demo-store';
 import { ZEEP_CLIENT } from '../../testing/paths';
 
@@ -13,11 +13,8 @@ import { ZEEP_CLIENT } from '../../testing/paths';
 const SCRIPT = ZEEP_CLIENT;
 const PYTHON = process.env.DISNIX_ZEEP_PYTHON ?? '/usr/bin/python3';
 
-let env: GatewayEnvironment;
-beforeAll(async () => {
-  env = await startGatewayEnvironment();
-});
-afterAll(() => env?.close());
+const env = useGatewayEnvironment();
+beforeAll(async () => {});
 
 function zeep(operation: string, args: unknown): Promise<{ code: number; result: unknown; stderr: string }> {
   return new Promise((resolve) => {

@@ -4,7 +4,7 @@ import { appendFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { addStorePath } from '../../testing/demo-store';
-import { type GatewayEnvironment, startGatewayEnvironment } from '../../testing/gateway-fixture';
+import { startGatewayEnvironment, useGatewayEnvironment } from '../../testing/gateway-fixture';
 import { launchChromium } from '../../testing/headless-chromium';
 import { createSoapTestClient, type SoapTestClient } from '../../testing/soap-test-client';
 
@@ -13,7 +13,7 @@ import { createSoapTestClient, type SoapTestClient } from '../../testing/soap-te
  * follow, failures are marked, and nothing a caller or a log says can run in the page. With
  * JOBS_PAGE_SCREENSHOT=docs/jobs-page.png it also takes the README's screenshot.
  */
-let env: GatewayEnvironment;
+const env = useGatewayEnvironment();
 let browser: Browser;
 let page: Page;
 let soap: SoapTestClient;
@@ -24,7 +24,6 @@ const HOSTILE = '<img src=x onerror="window.pwned = 1"><script>window.pwned = 2<
 jest.setTimeout(60_000);
 
 beforeAll(async () => {
-  env = await startGatewayEnvironment();
   soap = await createSoapTestClient(env.url, env.username, env.password);
   webApp = await addStorePath(env.daemon.stateDir, 'web-app', 'a web application\n');
   browser = await launchChromium();
@@ -42,7 +41,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await browser?.close();
-  await env?.close();
 });
 
 const row = (operation: string, outcome: string) => page.locator(`#jobs tbody tr.outcome-${outcome}`, { has: page.locator(`td code:text-is("${operation}")`) });

@@ -2,12 +2,12 @@ import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import request from 'supertest';
 import { addStorePath } from '../../testing/demo-store';
-import { type GatewayEnvironment, startGatewayEnvironment } from '../../testing/gateway-fixture';
+import { useGatewayEnvironment } from '../../testing/gateway-fixture';
 import { basicAuthHeader, createSoapTestClient, type SoapTestClient } from '../../testing/soap-test-client';
 import { openEventStream } from '../../testing/sse-reader';
 
 /** The jobs page's data endpoints: the job list, its filters, job logs and their live stream. */
-let env: GatewayEnvironment;
+const env = useGatewayEnvironment();
 let origin: string;
 let auth: string;
 let soap: SoapTestClient;
@@ -27,7 +27,6 @@ interface JobJson {
 }
 
 beforeAll(async () => {
-  env = await startGatewayEnvironment();
   origin = new URL(env.url).origin;
   auth = basicAuthHeader(env.username, env.password);
   soap = await createSoapTestClient(env.url, env.username, env.password);
@@ -38,7 +37,6 @@ beforeAll(async () => {
   await soap.fault('activate', { derivation: webApp, container: 'echo', type: 'echo', arguments: [`fail=${HOSTILE}`] });
   await soap.fault('set', { profile: 'default' });
 });
-afterAll(() => env?.close());
 
 const get = (path: string) => request(origin).get(`${PAGE}${path}`).set('Authorization', auth);
 const jobs = async (query = ''): Promise<JobJson[]> => {

@@ -21,7 +21,11 @@ describe.each(Object.entries(bin))('the command %s', (name, file) => {
   });
 
   test('runs through npx from the checkout', async () => {
-    const { stdout } = await run('npx', ['--no-install', name, '--version'], { cwd: root, timeout: 60_000 });
+    // npx installs the checkout into its cache as a directory dependency, which runs its
+    // `prepare` (a full rebuild, dist/ removed first) the first time: with scripts off, it runs
+    // the build as it is instead of pulling it from under the test files running meanwhile.
+    const env = { ...process.env, npm_config_ignore_scripts: 'true' };
+    const { stdout } = await run('npx', ['--no-install', name, '--version'], { cwd: root, env, timeout: 60_000 });
     expect(stdout).toContain(version);
   });
 });

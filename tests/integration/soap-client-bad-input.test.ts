@@ -1,7 +1,7 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DEFAULT_SERVICE_PATH } from '../../protocol/operations';
-import { type GatewayEnvironment, startGatewayEnvironment } from '../../testing/gateway-fixture';
+import { useGatewayEnvironment } from '../../testing/gateway-fixture';
 import { type ClientRun, assertClientBuilt, runClient } from '../../testing/run-client';
 
 /**
@@ -23,7 +23,7 @@ function expectCleanFailure(run: Run, message: RegExp): void {
   expect(run.stderr).not.toMatch(/^\s+at |internal error|Error: /m);
 }
 
-let gw: GatewayEnvironment;
+const gw = useGatewayEnvironment();
 let fake: Server;
 let fakeOrigin: string;
 /** What the fake gateway does, by path. */
@@ -47,13 +47,11 @@ const fakeRoutes: Record<string, RequestListener> = {
 
 beforeAll(async () => {
   assertClientBuilt();
-  gw = await startGatewayEnvironment();
   fake = createServer((req, res) => (fakeRoutes[req.url ?? ''] ?? ((_q, r) => r.writeHead(404).end()))(req, res));
   await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));
   fakeOrigin = `http://127.0.0.1:${(fake.address() as AddressInfo).port}`;
 }, 60_000);
 afterAll(async () => {
-  await gw?.close();
   await new Promise((resolve) => fake?.close(resolve));
 });
 

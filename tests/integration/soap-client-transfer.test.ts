@@ -13,24 +13,22 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { DEFAULT_SERVICE_PATH } from '../../protocol/operations';
 import { demoLayout } from '../../demo/demo-layout';
-import { type GatewayEnvironment, startGatewayEnvironment } from '../../testing/gateway-fixture';
+import { useGatewayEnvironment } from '../../testing/gateway-fixture';
 import { CLIENT, type ClientRun, assertClientBuilt, runClient } from '../../testing/run-client';
 import { addStorePath } from '../../testing/demo-store';
 import { sha256 } from '../../testing/transfer-wire';
 
 type Run = Pick<ClientRun, 'code' | 'stdout' | 'stderr'>;
 
-let gw: GatewayEnvironment;
+const gw = useGatewayEnvironment();
 let work: string;
 let clientTmp: string;
 
 beforeAll(async () => {
   assertClientBuilt();
-  gw = await startGatewayEnvironment();
   work = await mkdtemp(join(tmpdir(), 'client-transfer-'));
 }, 60_000);
 afterAll(async () => {
-  await gw?.close();
   if (work) await rm(work, { recursive: true, force: true });
 });
 beforeEach(async () => {

@@ -11,7 +11,7 @@ import { createServer } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_SERVICE_PATH } from '../../protocol/operations';
-import { startGatewayEnvironment, type GatewayEnvironment } from '../../testing/gateway-fixture';
+import { useGatewayEnvironment } from '../../testing/gateway-fixture';
 import { type ClientRun, assertClientBuilt, runClient } from '../../testing/run-client';
 import { addDerivation, addStorePath, componentOf, outputOf, writeComponentState } from '../../testing/demo-store';
 
@@ -40,21 +40,19 @@ czmsAYvHBjQcWI+eaB14NJ4igK8CIQDD2GlG+WHczPHpBRIIfanP7NUCHuWfuryt
 
 type Run = Pick<ClientRun, 'code' | 'stdout' | 'stderr'>;
 
-let gw: GatewayEnvironment;
+const gw = useGatewayEnvironment();
 let url: string;
 let stateDir: string;
 let workDir: string;
 
 beforeAll(async () => {
   assertClientBuilt();
-  gw = await startGatewayEnvironment();
   url = gw.url;
   stateDir = gw.daemon.stateDir;
   workDir = await mkdtemp(join(tmpdir(), 'soap-client-test-'));
 }, 60_000);
 
 afterAll(async () => {
-  await gw?.close();
   if (workDir) await rm(workDir, { recursive: true, force: true });
 });
 

@@ -10,7 +10,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { demoLayout } from '../../demo/demo-layout';
-import { type GatewayEnvironment, startGatewayEnvironment } from '../../testing/gateway-fixture';
+import { useGatewayEnvironment } from '../../testing/gateway-fixture';
 import { addStorePath } from '../../testing/demo-store';
 import { sha256 } from '../../testing/transfer-wire';
 import { ZEEP_CLIENT } from '../../testing/paths';
@@ -18,14 +18,12 @@ import { ZEEP_CLIENT } from '../../testing/paths';
 const SCRIPT = ZEEP_CLIENT;
 const PYTHON = process.env.DISNIX_ZEEP_PYTHON ?? '/usr/bin/python3';
 
-let env: GatewayEnvironment;
+const env = useGatewayEnvironment();
 let work: string;
 beforeAll(async () => {
-  env = await startGatewayEnvironment();
   work = await mkdtemp(join(tmpdir(), 'zeep-transfer-'));
 }, 60_000);
 afterAll(async () => {
-  await env?.close();
   if (work) await rm(work, { recursive: true, force: true });
 });
 
