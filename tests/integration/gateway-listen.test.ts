@@ -128,18 +128,15 @@ async function leaveStaleSocket(path: string): Promise<void> {
 describe('--tls-cert and --tls-key: HTTPS served by the gateway', () => {
   let caFile: string;
   let keyFile: string;
-  let credentials: Record<string, string>;
   beforeAll(async () => {
     ({ certFile: caFile, keyFile } = await createCertificate(dir, 'gateway'));
   });
   const env = useGatewayEnvironment(() => ({ gatewayArgs: ['--tls-cert', caFile, '--tls-key', keyFile] }));
-  beforeAll(() => {
-    credentials = { DISNIX_SOAP_CLIENT_USERNAME: env.username, DISNIX_SOAP_CLIENT_PASSWORD: env.password };
-  });
+  const credentials = (): Record<string, string> => ({ DISNIX_SOAP_CLIENT_USERNAME: env.username, DISNIX_SOAP_CLIENT_PASSWORD: env.password });
 
   test('the client trusts the certificate through NODE_EXTRA_CA_CERTS and calls over https', async () => {
     expect(env.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+\//);
-    const withCa = { ...credentials, NODE_EXTRA_CA_CERTS: caFile };
+    const withCa = { ...credentials(), NODE_EXTRA_CA_CERTS: caFile };
     expect(await runClient(['--lock', '--target', env.url, '--profile', 'tls'], withCa)).toEqual(expect.objectContaining({ code: 0, stderr: '' }));
     const again = await runClient(['--lock', '--target', env.url, '--profile', 'tls'], withCa);
     expect(again).toEqual(expect.objectContaining({ code: 1, stderr: expect.stringMatching(/Cannot exclusively open the lock file!/) }));
@@ -147,7 +144,7 @@ describe('--tls-cert and --tls-key: HTTPS served by the gateway', () => {
   });
 
   test('the client refuses a certificate it does not trust, and says how to trust it', async () => {
-    const run = await runClient(['--lock', '--target', env.url, '--profile', 'tls-untrusted'], credentials);
+    const run = await runClient(['--lock', '--target', env.url, '--profile', 'tls-untrusted'], credentials());
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/its TLS certificate is not trusted \(\w+\)\n.*NODE_EXTRA_CA_CERTS/);
   });
