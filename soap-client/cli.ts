@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { operationNames, getOperation, type CliValueOption, type Operation, type OperationName, type Part, DEFAULT_SERVICE_PATH } from '../protocol/operations';
+import { DEFAULT_TIMEOUTS, type Timeouts } from './connection';
 import { ClientError, usageError } from './errors';
 
 /** A value the command line gives a SOAP part. */
@@ -24,6 +25,7 @@ export type CliRequest =
       readonly call: OperationCall;
       /** Every positional path, for transfers that make one call per path. */
       readonly paths: readonly string[];
+      readonly timeouts: Timeouts;
     };
 
 export interface OptionSpec {
@@ -92,6 +94,21 @@ export const generalOptions: readonly OptionSpec[] = [
   { flag: 'localfile', type: 'boolean', description: 'The paths are on this machine (--import, --export, --import-snapshots)' },
   { flag: 'remotefile', type: 'boolean', description: 'The paths are on the target (--import, --export, --import-snapshots)' },
   { flag: 'command', type: 'string', placeholder: 'COMMAND', description: 'Command for --shell (accepted; --shell itself is not available)' },
+  {
+    flag: 'connect-timeout',
+    type: 'string',
+    placeholder: 'TIME',
+    description: `How long to try to connect, TLS handshake included, such as 30s or 2m; 0 for no limit (default: $DISNIX_SOAP_CLIENT_CONNECT_TIMEOUT, else ${DEFAULT_TIMEOUTS.connectMs / 1000}s)`,
+  },
+  {
+    flag: 'idle-timeout',
+    type: 'string',
+    placeholder: 'TIME',
+    description:
+      'Give up when no byte moves for this long while the request goes out or the answer comes in; ' +
+      'never while the target runs the job, which may take hours. 0 for no limit ' +
+      `(default: $DISNIX_SOAP_CLIENT_IDLE_TIMEOUT, else ${DEFAULT_TIMEOUTS.idleMs / 60_000}m)`,
+  },
   { flag: 'help', short: 'h', type: 'boolean', description: 'Show this help' },
   { flag: 'version', short: 'v', type: 'boolean', description: 'Show the version' },
 ];
@@ -144,7 +161,34 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     const value = readPart(part, context);
     if (value !== undefined) partValues[part.name] = value;
   }
-  return { kind: 'call', target, call: { operation, values: partValues }, paths: positionals };
+  return { kind: 'call', target, call: { operation, values: partValues }, paths: positionals, timeouts: readTimeouts(values, env) };
+}
+
+/** Each limit from its option, else its environment variable (the coordinator passes no options), else the default. */
+function readTimeouts(values: ParsedValues, env: NodeJS.ProcessEnv): Timeouts {
+  const read = (flag: string, variable: string, fallback: number): number => {
+    const option = stringValue(values[flag]);
+    if (option !== undefined) return parseTimeout(option, `--${flag}`);
+    const fromEnv = env[variable];
+    return fromEnv ? parseTimeout(fromEnv, variable) : fallback;
+  };
+  return {
+    connectMs: read('connect-timeout', 'DISNIX_SOAP_CLIENT_CONNECT_TIMEOUT', DEFAULT_TIMEOUTS.connectMs),
+    idleMs: read('idle-timeout', 'DISNIX_SOAP_CLIENT_IDLE_TIMEOUT', DEFAULT_TIMEOUTS.idleMs),
+  };
+}
+
+const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** `30s`, `10m`, `2h`, `500ms`, or a bare number of seconds (`0.5`); `0` for no limit. The gateway's options take the same form. */
+export function parseTimeout(text: string, source: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  const ms = match ? Math.round(Number(match[1]) * UNIT_MS[match[2] ?? 's']) : Number.NaN;
+  // Beyond what a timer can hold (about 24 days) is no limit in practice: ask for 0 instead.
+  if (!(ms >= 0 && ms <= 2 ** 31 - 1)) {
+    throw usageError(`${source} needs a time such as 30s, 10m or 2h (0 for no limit); got '${text}'`);
+  }
+  return ms;
 }
 
 function readArguments(argv: readonly string[]): { values: ParsedValues; positionals: string[] } {

@@ -1,6 +1,7 @@
-import { stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { ClientError } from './errors';
+import { ClientError, fileProblem } from './errors';
 import { createDownloadArea, moveToTempName } from './download-area';
 import { createProgress } from './progress';
 import { type TransferTarget, callTransfer, uploadFiles } from './transfer-http';
@@ -20,7 +21,7 @@ export async function importLocalClosures(target: TransferTarget, files: readonl
  */
 export async function exportRemoteClosure(target: TransferTarget, derivations: readonly string[]): Promise<string> {
   const area = await createDownloadArea('disnix-soap-client');
-  const progress = createProgress('download closure', undefined);
+  const progress = createProgress('download closure', undefined, 'target exporting');
   try {
     const answer = await callTransfer({
       ...target,
@@ -40,13 +41,16 @@ export async function exportRemoteClosure(target: TransferTarget, derivations: r
   }
 }
 
+/** The size of a file to send, once it is known to be there and readable: a problem shows before any byte goes out. */
 export async function localFileSize(path: string, what: string): Promise<number> {
   try {
     const info = await stat(path);
-    if (!info.isFile()) throw new ClientError(`the ${what} ${path} is not a regular file`);
+    if (info.isDirectory()) throw new ClientError(`cannot send the ${what} ${path}: it is a directory, not a file`);
+    if (!info.isFile()) throw new ClientError(`cannot send the ${what} ${path}: it is not a regular file`);
+    await access(path, constants.R_OK);
     return info.size;
   } catch (error) {
     if (error instanceof ClientError) throw error;
-    throw new ClientError(`cannot read the ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new ClientError(`cannot read the ${what} ${path}: ${fileProblem(error)}`);
   }
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { getOperation, type Operation } from '../protocol/operations';
 import { movesFileContents, parseCommandLine } from './cli';
+import { basicAuthorization } from './credentials';
 import { ClientError } from './errors';
 
 /**
@@ -17,14 +18,15 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
       return 0;
     }
     const operation = getOperation(request.call.operation);
+    const connection = { url: request.target, authorization: basicAuthorization(request.target, env), timeouts: request.timeouts };
     if (movesFileContents(operation)) {
       const { runTransfer } = await import('./transfer-command');
-      process.stdout.write(await runTransfer(request, env));
+      process.stdout.write(await runTransfer(request, connection));
       return 0;
     }
     // Loaded only now: the XML parser and the HTTP stack are not needed for usage errors.
     const { callOperation } = await import('./soap-call');
-    const returns = await callOperation(request.target, request.call, env);
+    const returns = await callOperation(connection, request.call);
     process.stdout.write(formatResult(operation, returns));
     return 0;
   } catch (error) {

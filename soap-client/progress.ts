@@ -9,17 +9,36 @@ export interface Progress {
   add(bytes: number): void;
   /** Sets or corrects the total, once known. */
   setTotal(total: number): void;
+  /**
+   * The request is out and the target works before it answers (imports an upload, exports a
+   * download): until the next byte arrives, say so and for how long, rather than show a bar
+   * frozen at 100% (or nothing at all) for what can be hours.
+   */
+  waitForTarget(): void;
   /** Ends the bar (its last state stays on screen). */
   stop(): void;
 }
 
-const silent: Progress = { add() {}, setTotal() {}, stop() {} };
+const silent: Progress = { add() {}, setTotal() {}, waitForTarget() {}, stop() {} };
 
-export function createProgress(label: string, total: number | undefined, stream: NodeJS.WriteStream = process.stderr): Progress {
+/** What the line shows besides the bar. */
+interface LineState {
+  readonly label: string;
+  /** What the target does while the client waits, such as "target importing". */
+  readonly waiting: string;
+  /** When the first byte moved: the rate counts from there, not from the wait before it. */
+  firstByteAt?: number;
+  /** When the wait for the target began, while it lasts. */
+  waitingSince?: number;
+}
+
+/** `waiting` says what the target does between the request's last byte and the answer's first. */
+export function createProgress(label: string, total: number | undefined, waiting: string, stream: NodeJS.WriteStream = process.stderr): Progress {
   if (!stream.isTTY) return silent;
+  const state: LineState = { label, waiting };
   const bar = new SingleBar({
     stream,
-    format: (options: Options, params: Params) => formatLine(label, options, params),
+    format: (options: Options, params: Params) => formatLine(state, options, params),
     fps: 8,
     barsize: 24,
     hideCursor: true,
@@ -27,8 +46,7 @@ export function createProgress(label: string, total: number | undefined, stream:
     barCompleteChar: '#',
     barIncompleteChar: '-',
   });
-  // Started at the first byte, not before: a download waits for its export job first, and
-  // that wait is no part of the transfer's rate.
+  // Started at the first byte or the first wait, not before: nothing to show until then.
   let started = false;
   let value = 0;
   let stopped = false;
@@ -39,6 +57,10 @@ export function createProgress(label: string, total: number | undefined, stream:
   };
   return {
     add(bytes) {
+      if (bytes > 0) {
+        state.firstByteAt ??= Date.now();
+        state.waitingSince = undefined;
+      }
       start();
       value += bytes;
       bar.update(value);
@@ -46,6 +68,13 @@ export function createProgress(label: string, total: number | undefined, stream:
     setTotal(newTotal) {
       total = newTotal;
       if (started) bar.setTotal(newTotal);
+    },
+    waitForTarget() {
+      if (stopped) return;
+      state.waitingSince = Date.now();
+      start();
+      // At once: the bar's timer would show it only at its next tick.
+      bar.render();
     },
     stop() {
       if (stopped || !started) return;
@@ -56,17 +85,19 @@ export function createProgress(label: string, total: number | undefined, stream:
   };
 }
 
-function formatLine(label: string, options: Options, params: Params): string {
-  const seconds = Math.max((Date.now() - params.startTime) / 1000, 0.001);
-  const rate = params.value / seconds;
+function formatLine(state: LineState, options: Options, params: Params): string {
+  const now = Date.now();
   const known = params.total > 0;
+  const head =
+    `${state.label} ${known ? `[${Format.BarFormat(Math.min(1, params.value / params.total), options)}] ${Math.floor((100 * params.value) / params.total)}%` : ''}`.trimEnd();
+  const waited = state.waitingSince === undefined ? undefined : `${state.waiting}... ${formatSeconds((now - state.waitingSince) / 1000)}`;
+  if (state.firstByteAt === undefined) return waited === undefined ? head : `${head} | ${waited}`;
+  const bytes = `${formatBytes(params.value)}${known ? ` / ${formatBytes(params.total)}` : ''}`;
+  if (waited !== undefined) return [head, bytes, waited].join(' | ');
+  const seconds = Math.max((now - state.firstByteAt) / 1000, 0.001);
+  const rate = params.value / seconds;
   const left = known && rate > 0 ? Math.max(0, (params.total - params.value) / rate) : undefined;
-  return [
-    `${label} ${known ? `[${Format.BarFormat(Math.min(1, params.value / params.total), options)}] ${Math.floor((100 * params.value) / params.total)}%` : ''}`.trimEnd(),
-    `${formatBytes(params.value)}${known ? ` / ${formatBytes(params.total)}` : ''}`,
-    `${formatBytes(rate)}/s`,
-    `ETA ${left === undefined ? '--' : formatSeconds(left)}`,
-  ].join(' | ');
+  return [head, bytes, `${formatBytes(rate)}/s`, `ETA ${left === undefined ? '--' : formatSeconds(left)}`].join(' | ');
 }
 
 export function formatBytes(bytes: number): string {

@@ -4,7 +4,7 @@ import type { FileSegment } from '../protocol/codec/message-writer';
 import { pathSetProblem, relativePathProblem } from '../protocol/snapshot-paths';
 import { SnapshotTreeError, listSnapshotFiles } from '../protocol/snapshot-files';
 import { createDownloadArea } from './download-area';
-import { ClientError } from './errors';
+import { ClientError, fileProblem } from './errors';
 import { createProgress } from './progress';
 import { type TransferTarget, callTransfer, noFilesExpected, uploadFiles } from './transfer-http';
 
@@ -39,7 +39,7 @@ async function exportOne(target: TransferTarget, snapshot: string): Promise<stri
   const name = basename(snapshot.replace(/\/+$/, ''));
   if (relativePathProblem(name) !== undefined) throw new ClientError(`--export-snapshots: "${snapshot}" names no snapshot`);
   const area = await createDownloadArea('disnix-snapshot');
-  const progress = createProgress(`download ${name}`, undefined);
+  const progress = createProgress(`download ${name}`, undefined, 'waiting for the target');
   try {
     const listing = await callTransfer({
       ...target,
@@ -90,6 +90,9 @@ async function localSnapshotFiles(dir: string) {
     return await listSnapshotFiles(dir);
   } catch (error) {
     if (error instanceof SnapshotTreeError) throw new ClientError(`cannot send the snapshot ${dir}: ${error.message}`);
-    throw new ClientError(`cannot read the snapshot ${dir}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    // A file inside the tree may be the one at fault: name it.
+    const { path } = error as NodeJS.ErrnoException;
+    const inner = typeof path === 'string' && path.replace(/\/+$/, '') !== dir.replace(/\/+$/, '') ? ` ${path}:` : '';
+    throw new ClientError(`cannot read the snapshot ${dir}:${inner} ${fileProblem(error)}`);
   }
 }

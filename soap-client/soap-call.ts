@@ -2,40 +2,26 @@ import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { OperationName } from '../protocol/operations';
 import type { OperationCall } from './cli';
+import { type Connection, watchRequest } from './connection';
 import { buildEnvelope } from './envelope';
-import { faultError, httpError, networkError, notSoapError } from './errors';
+import { faultError, httpError, networkError, notSoapError, statusError } from './errors';
 import { ResponseFormatError, ResponseReader } from './response';
 
 /** One SOAP request. The body may be a stream so that file transfers need not be buffered. */
-export interface SoapRequest {
-  readonly url: URL;
+export interface SoapRequest extends Connection {
   readonly operation: OperationName;
   readonly contentType: string;
   readonly body: string | Readable;
-  /** Value of the Authorization header, if any. */
-  readonly authorization?: string;
 }
 
 /** Calls an operation whose parts are all text; answers the `return` values. */
-export function callOperation(url: URL, call: OperationCall, env: NodeJS.ProcessEnv): Promise<readonly string[]> {
+export function callOperation(connection: Connection, call: OperationCall): Promise<readonly string[]> {
   return postSoap({
-    url,
+    ...connection,
     operation: call.operation,
     contentType: 'text/xml; charset=utf-8',
     body: buildEnvelope(call.operation, call.values),
-    authorization: basicAuthorization(env),
   });
-}
-
-/**
- * HTTP basic credentials from DISNIX_SOAP_CLIENT_USERNAME and DISNIX_SOAP_CLIENT_PASSWORD.
- * Without them, credentials in the target URL (http://user:password@host/...) still apply.
- */
-export function basicAuthorization(env: NodeJS.ProcessEnv): string | undefined {
-  const username = env.DISNIX_SOAP_CLIENT_USERNAME;
-  const password = env.DISNIX_SOAP_CLIENT_PASSWORD;
-  if (!username && !password) return undefined;
-  return `Basic ${Buffer.from(`${username ?? ''}:${password ?? ''}`).toString('base64')}`;
 }
 
 /** POSTs a SOAP request; answers the `return` values, or throws a ClientError saying what went wrong. */
@@ -56,6 +42,7 @@ export async function postSoap(request: SoapRequest): Promise<readonly string[]>
       readAnswer(request, response).then(resolve, reject);
     });
     outgoing.on('error', (error) => reject(networkError(url, error)));
+    watchRequest(outgoing, request.timeouts);
     if (typeof request.body === 'string') {
       outgoing.end(request.body);
     } else {
@@ -71,9 +58,10 @@ function readAnswer(request: SoapRequest, response: IncomingMessage): Promise<re
   const { url } = request;
   const status = response.statusCode ?? 0;
   const statusText = response.statusMessage ?? '';
-  if (status === 401 || status === 404 || (status >= 300 && status < 400)) {
+  const early = statusError(request, response);
+  if (early !== undefined) {
     response.resume();
-    return Promise.reject(httpError(url, status, statusText, response.headers.location));
+    return Promise.reject(early);
   }
   const reader = new ResponseReader(request.operation);
   let start = '';

@@ -1,15 +1,14 @@
 import type { CliRequest } from './cli';
 import { exportRemoteClosure, importLocalClosures } from './closure-commands';
+import type { Connection } from './connection';
 import { ClientError } from './errors';
-import { basicAuthorization } from './soap-call';
 import { exportRemoteSnapshots, importLocalSnapshots } from './snapshot-commands';
 
 /**
  * The four command-line forms that move file contents. Each answers what goes to stdout: a
  * downloaded closure's path, one directory per downloaded snapshot, or nothing for uploads.
  */
-export function runTransfer(request: Extract<CliRequest, { kind: 'call' }>, env: NodeJS.ProcessEnv): Promise<string> {
-  const target = { url: request.target, authorization: basicAuthorization(env) };
+export function runTransfer(request: Extract<CliRequest, { kind: 'call' }>, target: Connection): Promise<string> {
   const { operation, values } = request.call;
   switch (operation) {
     case 'importLocalFile':

@@ -4,17 +4,15 @@ import { MessageError, type ReceivedMessage, readMessage } from '../protocol/cod
 import { MultipartError } from '../protocol/codec/multipart-reader';
 import { SoapReadError } from '../protocol/codec/soap-stream-reader';
 import { Base64Error } from '../protocol/codec/base64-stream';
-import { ClientError, faultError, httpError, networkError, notSoapError } from './errors';
+import { type Connection, watchRequest } from './connection';
+import { ClientError, faultError, fileProblem, httpError, networkError, notSoapError, sendError, statusError } from './errors';
 import { type Progress, createProgress } from './progress';
 import { type FileSegment, type WireForm, encodeMessage } from '../protocol/codec/message-writer';
 import { requestSegments } from '../protocol/codec/soap-envelope';
 import { clientText } from './envelope';
 
 /** What every transfer command needs to reach the gateway. */
-export interface TransferTarget {
-  readonly url: URL;
-  readonly authorization?: string;
-}
+export type TransferTarget = Connection;
 
 /**
  * One call of a transfer operation: the request streams out (files read from disk as the
@@ -70,7 +68,12 @@ export async function callTransfer<N extends TransferOperationName>(call: Transf
     });
     body.on('error', (error) => {
       outgoing.destroy();
-      reject(new ClientError(`cannot send the request: ${error.message}`));
+      reject(sendError(error));
+    });
+    // Once the last byte is out, the target works (imports, exports) before it answers.
+    watchRequest(outgoing, call.timeouts, () => {
+      call.upload?.waitForTarget();
+      call.download?.waitForTarget();
     });
     body.pipe(outgoing);
   });
@@ -79,9 +82,10 @@ export async function callTransfer<N extends TransferOperationName>(call: Transf
 async function receive<N extends TransferOperationName>(call: TransferCall<N>, response: IncomingMessage): Promise<ReceivedMessage> {
   const { url } = call;
   const status = response.statusCode ?? 0;
-  if (status === 401 || status === 404 || (status >= 300 && status < 400)) {
+  const early = statusError(call, response);
+  if (early !== undefined) {
     response.resume();
-    throw httpError(url, status, response.statusMessage ?? '', response.headers.location);
+    throw early;
   }
   const length = Number(response.headers['content-length']);
   if (Number.isFinite(length) && length > 0) call.download?.setTotal(length);
@@ -104,7 +108,7 @@ async function receive<N extends TransferOperationName>(call: TransferCall<N>, r
     );
   } catch (error) {
     const { syscall, code } = error as NodeJS.ErrnoException;
-    if (syscall === 'open' || syscall === 'write') throw new ClientError(`cannot store the download: ${code ?? (error as Error).message}`);
+    if (syscall === 'open' || syscall === 'write') throw new ClientError(`cannot store the download: ${code ? fileProblem(error) : (error as Error).message}`);
     if (!isFormatError(error)) throw networkError(url, error);
     if (status !== 200) throw httpError(url, status, response.statusMessage ?? '');
     throw notSoapError(url, status, response.headers['content-type'] ?? '', (error as Error).message, '');
@@ -126,7 +130,7 @@ export async function uploadFiles<N extends TransferOperationName>(
   label: string,
   bytes: number,
 ): Promise<void> {
-  const progress = createProgress(`upload ${label}`, bytes);
+  const progress = createProgress(`upload ${label}`, bytes, 'target importing');
   try {
     await callTransfer({ ...target, operation, values, form: 'mtom', answersFiles: false, newFilePath: noFilesExpected, upload: progress });
   } finally {

@@ -41,7 +41,16 @@ export function usageText(): string {
     formatEntry('DISNIX_PROFILE', 'Default for --profile'),
     formatEntry('DISNIX_SOAP_CLIENT_USERNAME', 'User name for HTTP basic authentication'),
     formatEntry('DISNIX_SOAP_CLIENT_PASSWORD', 'Password for HTTP basic authentication'),
+    formatEntry('DISNIX_SOAP_CLIENT_PASSWORD_FILE', 'File whose first line is the password, instead of DISNIX_SOAP_CLIENT_PASSWORD'),
+    formatEntry('DISNIX_SOAP_CLIENT_CONNECT_TIMEOUT', 'Default for --connect-timeout'),
+    formatEntry('DISNIX_SOAP_CLIENT_IDLE_TIMEOUT', 'Default for --idle-timeout'),
     formatEntry('NODE_EXTRA_CA_CERTS', 'PEM file of extra CAs to trust for https:// targets'),
+    '',
+    ...wrap(
+      'Credentials may also be given in the target URL, http://USER:PASSWORD@HOST:PORT/... (percent-encoded); ' +
+        'the variables take precedence, each part on its own.',
+      WIDTH,
+    ),
     '',
     'Exit status: 0 on success, 1 on any failure (the message is on stderr).',
     '',

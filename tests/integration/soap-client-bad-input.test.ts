@@ -100,7 +100,11 @@ describe('a target that fails or answers nonsense', () => {
       () => [['-t', 'http://no-such-host.invalid/x', '--lock'], {}],
       /cannot reach the gateway at no-such-host\.invalid:80: .*(ENOTFOUND|EAI_AGAIN)/,
     ],
-    ['no credentials', () => [['-t', gw.url, '--lock'], {}], /refused the credentials \(HTTP 401/],
+    [
+      'no credentials',
+      () => [['-t', gw.url, '--lock'], {}],
+      /asks for credentials \(HTTP 401 Unauthorized\) and none are set\nSet DISNIX_SOAP_CLIENT_USERNAME and DISNIX_SOAP_CLIENT_PASSWORD/,
+    ],
     [
       'wrong credentials',
       () => [['-t', gw.url, '--lock'], { DISNIX_SOAP_CLIENT_USERNAME: 'x', DISNIX_SOAP_CLIENT_PASSWORD: 'y' }],

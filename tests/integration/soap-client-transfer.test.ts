@@ -81,10 +81,16 @@ describe('closures', () => {
     expect(sha256(await readFile(path))).toBe(sha256(content));
   }, 60_000);
 
-  it('--import --localfile of a file that is not there says so', async () => {
-    const run = await client(['--import', '--localfile', join(work, 'no-such-closure')]);
-    expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/cannot read the closure file .*no-such-closure: ENOENT/);
+  it('--import --localfile of a file that is not there, or not a file, says so in plain words', async () => {
+    const missing = join(work, 'no-such-closure');
+    const run = await client(['--import', '--localfile', missing]);
+    expect({ code: run.code, stdout: run.stdout, stderr: run.stderr }).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `disnix-soap-client: cannot read the closure file ${missing}: it does not exist\n`,
+    });
+    const directory = await client(['--import', '--localfile', work]);
+    expect(directory.stderr).toBe(`disnix-soap-client: cannot send the closure file ${work}: it is a directory, not a file\n`);
   });
 
   it('a download cut short fails loudly and leaves nothing in $TMPDIR', async () => {
@@ -117,6 +123,8 @@ describe('closures', () => {
       execFile('script', ['-qec', command, '/dev/null'], { env }, (error, stdout, stderr) => resolve({ code: error ? 1 : 0, stdout, stderr }));
     });
     expect(run.code).toBe(0);
+    // While the target exports, the line says so; then the bar counts the bytes.
+    expect(run.stdout).toMatch(/download closure \| target exporting\.\.\. \d+s/);
     expect(run.stdout).toMatch(/download closure .*\d+% \| [\d.]+ MiB \/ [\d.]+ MiB \| [\d.]+ [KMG]?i?B\/s \| ETA/);
     expect(run.stdout).toMatch(new RegExp(`${clientTmp}/disnix-closure-\\w+`));
   });

@@ -139,6 +139,44 @@ describe('parseCommandLine: option forms', () => {
   });
 });
 
+describe('parseCommandLine: timeouts', () => {
+  function timeouts(args: string[], env: NodeJS.ProcessEnv = {}) {
+    const request = parseCommandLine(['-t', T, '--lock', ...args], env);
+    if (request.kind !== 'call') throw new Error(`expected a call, got ${request.kind}`);
+    return request.timeouts;
+  }
+
+  it('defaults to 30 s to connect and 10 min of silence mid-transfer', () => {
+    expect(timeouts([])).toEqual({ connectMs: 30_000, idleMs: 600_000 });
+  });
+
+  it('takes --connect-timeout and --idle-timeout in seconds or with a unit, 0 for no limit', () => {
+    expect(timeouts(['--connect-timeout', '5', '--idle-timeout=2m'])).toEqual({ connectMs: 5000, idleMs: 120_000 });
+    expect(timeouts(['--connect-timeout=0.5', '--idle-timeout', '1h'])).toEqual({ connectMs: 500, idleMs: 3_600_000 });
+    expect(timeouts(['--connect-timeout=250ms', '--idle-timeout', '0'])).toEqual({ connectMs: 250, idleMs: 0 });
+  });
+
+  it('takes DISNIX_SOAP_CLIENT_CONNECT_TIMEOUT and DISNIX_SOAP_CLIENT_IDLE_TIMEOUT, which the options override', () => {
+    const env = { DISNIX_SOAP_CLIENT_CONNECT_TIMEOUT: '10s', DISNIX_SOAP_CLIENT_IDLE_TIMEOUT: '30m' };
+    expect(timeouts([], env)).toEqual({ connectMs: 10_000, idleMs: 1_800_000 });
+    expect(timeouts(['--idle-timeout', '0'], env)).toEqual({ connectMs: 10_000, idleMs: 0 });
+  });
+
+  it.each([
+    [['--connect-timeout', 'soon'], {}, "--connect-timeout needs a time such as 30s, 10m or 2h (0 for no limit); got 'soon'"],
+    [['--idle-timeout=-1'], {}, "--idle-timeout needs a time such as 30s, 10m or 2h (0 for no limit); got '-1'"],
+    [['--idle-timeout=30d'], {}, "--idle-timeout needs a time such as 30s, 10m or 2h (0 for no limit); got '30d'"],
+    [
+      [],
+      { DISNIX_SOAP_CLIENT_IDLE_TIMEOUT: '5 minutes' },
+      "DISNIX_SOAP_CLIENT_IDLE_TIMEOUT needs a time such as 30s, 10m or 2h (0 for no limit); got '5 minutes'",
+    ],
+  ])('refuses %j %j with a message naming where the value came from', (args, env, message) => {
+    const error = parseError(['-t', T, '--lock', ...args], env);
+    expect(error.message.split('\n')[0]).toBe(message);
+  });
+});
+
 describe('parseCommandLine: defaults', () => {
   it('uses the profile "default", or $DISNIX_PROFILE', () => {
     expect(call(['-t', T, '--lock']).values).toEqual({ profile: 'default' });
@@ -383,6 +421,8 @@ describe('usage', () => {
       'component',
       'keep',
       'command',
+      'connect-timeout',
+      'idle-timeout',
       'help',
       'version',
     ]) {
@@ -401,6 +441,18 @@ describe('usage', () => {
     ]) {
       expect(text).toContain(short);
     }
+    for (const variable of [
+      'DISNIX_SOAP_CLIENT_USERNAME',
+      'DISNIX_SOAP_CLIENT_PASSWORD',
+      'DISNIX_SOAP_CLIENT_PASSWORD_FILE',
+      'DISNIX_SOAP_CLIENT_CONNECT_TIMEOUT',
+      'DISNIX_SOAP_CLIENT_IDLE_TIMEOUT',
+    ]) {
+      expect(text).toContain(`  ${variable}`);
+    }
+    expect(text).toContain('http://USER:PASSWORD@HOST:PORT/');
+    // The idle limit must not be mistaken for a limit on how long a job may run.
+    expect(text).toMatch(/never\s+while the target runs the job/);
     expect(Math.max(...text.split('\n').map((line) => line.length))).toBeLessThanOrEqual(80);
   });
 
