@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { ConfigError, parseCommandLine } from './config/config';
-import { formatDuration } from './config/durations';
+import { formatDuration } from '../protocol/durations';
 import { usageText } from './config/usage';
 import { startGateway } from './gateway';
 import { createLogger } from './logging/logger';

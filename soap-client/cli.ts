@@ -1,3 +1,4 @@
+import { parseDuration } from '../protocol/durations';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { operationNames, getOperation, type CliValueOption, type Operation, type OperationName, type Part, DEFAULT_SERVICE_PATH } from '../protocol/operations';
 import { DEFAULT_TIMEOUTS, type Timeouts } from './connection';
@@ -178,12 +179,9 @@ function readTimeouts(values: ParsedValues, env: NodeJS.ProcessEnv): Timeouts {
   };
 }
 
-const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** `30s`, `10m`, `2h`, `500ms`, or a bare number of seconds (`0.5`); `0` for no limit. The gateway's options take the same form. */
+/** `30s`, `10m`, `2h`, `500ms`, or a bare number of seconds (`0.5`); `0` for no limit: the gateway's form (protocol/durations). */
 export function parseTimeout(text: string, source: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  const ms = match ? Math.round(Number(match[1]) * UNIT_MS[match[2] ?? 's']) : Number.NaN;
+  const ms = parseDuration(text, { allowZero: true }) ?? Number.NaN;
   // Beyond what a timer can hold (about 24 days) is no limit in practice: ask for 0 instead.
   if (!(ms >= 0 && ms <= 2 ** 31 - 1)) {
     throw usageError(`${source} needs a time such as 30s, 10m or 2h (0 for no limit); got '${text}'`);

@@ -1,4 +1,4 @@
-import { formatDuration, parseDuration } from './durations';
+import { formatDuration, parseDuration } from '../../protocol/durations';
 
 /** How many refused logins one client address may make per window before it must wait. */
 export interface AuthFailureLimit {

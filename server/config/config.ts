@@ -5,7 +5,7 @@ import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { DEFAULT_SERVICE_PATH } from '../../protocol/operations';
 import { type AuthFailureLimit, parseAuthFailureLimit } from './auth-failure-limit';
-import { parseDuration } from './durations';
+import { parseDuration } from '../../protocol/durations';
 import { checkHtpasswdFile } from './htpasswd';
 import { type JobTimeouts, resolveJobTimeouts } from './job-timeouts';
 import { type ListenSettings, buildListenSettings } from './listen-settings';

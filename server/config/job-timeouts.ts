@@ -1,5 +1,5 @@
 import { DEFAULT_TIME_LIMIT_MS, type OperationName, defaultTimeLimitMs, operationNames } from '../../protocol/operations';
-import { formatDuration, parseDuration } from './durations';
+import { formatDuration, parseDuration } from '../../protocol/durations';
 
 export type JobTimeouts = Readonly<Record<OperationName, number>>;
 

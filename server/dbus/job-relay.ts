@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type * as dbus from 'dbus-next';
 import type { DbusJob } from '../../protocol/operations';
-import { formatDuration } from '../config/durations';
+import { formatDuration } from '../../protocol/durations';
 import { GatewayError } from '../errors/error-catalogue';
 import type { Logger } from '../logging/logger';
 import { currentRequestId, runWithRequestId } from '../logging/request-context';

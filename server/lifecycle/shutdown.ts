@@ -1,5 +1,5 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { formatDuration } from '../config/durations';
+import { formatDuration } from '../../protocol/durations';
 import type { JobRelay } from '../dbus/job-relay';
 import { GatewayError } from '../errors/error-catalogue';
 import type { Logger } from '../logging/logger';
