@@ -66,7 +66,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     async close(graceMs = 0) {
       separate?.server.close();
       separate?.server.closeAllConnections();
-      await drainGateway({ server, relay, requests, graceMs, logger });
+      await drainGateway({ server, relay, requests, lingeringConnections: () => listening.gentleClose.lingering, graceMs, logger });
       await listening.cleanup();
       bus.close();
     },

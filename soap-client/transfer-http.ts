@@ -1,4 +1,6 @@
 import type { IncomingMessage } from 'node:http';
+import { type Socket, createConnection, isIP } from 'node:net';
+import { connect as connectTls } from 'node:tls';
 import type { ArgumentsOf, TransferOperationName } from '../protocol/operations';
 import { MessageError, type ReceivedMessage, readMessage } from '../protocol/codec/message-reader';
 import { MultipartError } from '../protocol/codec/multipart-reader';
@@ -55,16 +57,32 @@ export async function callTransfer<N extends TransferOperationName>(call: Transf
   if (call.authorization !== undefined) headers.Authorization = call.authorization;
   return new Promise((resolve, reject) => {
     let answered = false;
+    let writeFailure: Error | undefined;
     const body = message.stream((bytes) => call.upload?.add(bytes));
-    const outgoing = transport.request(url, { method: 'POST', headers, agent: false }, (response) => {
+    const stopSending = () => {
+      body.unpipe(outgoing);
+      body.destroy();
+    };
+    const connect = () =>
+      patientConnection(url, (error) => {
+        // The gateway has closed the connection while the request was still going out: it
+        // refused it, and its answer may already be on its way. It is read, not the broken pipe.
+        writeFailure = error;
+        stopSending();
+      });
+    const outgoing = transport.request(url, { method: 'POST', headers, createConnection: connect }, (response) => {
       answered = true;
-      receive(call, response).then(resolve, reject);
+      // An answer before the whole request went out is a refusal: the rest would only be dropped.
+      stopSending();
+      receive(call, response)
+        .then(resolve, reject)
+        .finally(() => outgoing.destroy());
     });
-    // Once the gateway answers (a Fault can come before the upload ends), its answer counts,
-    // not the broken pipe of the rest of the upload.
+    // Once the gateway answers (a Fault can come before the upload ends), its answer counts, not
+    // the broken connection; without an answer, a failed write says best what went wrong.
     outgoing.on('error', (error) => {
       body.destroy();
-      if (!answered) reject(networkError(url, error));
+      if (!answered) reject(networkError(url, writeFailure ?? error));
     });
     body.on('error', (error) => {
       outgoing.destroy();
@@ -77,6 +95,40 @@ export async function callTransfer<N extends TransferOperationName>(call: Transf
     });
     body.pipe(outgoing);
   });
+}
+
+/**
+ * The request's connection (TCP or TLS), made so that a write the gateway refused does not end
+ * it. Node ends a socket on a failed write, and with it whatever the gateway answered before it
+ * closed the connection and was not read yet: on a busy machine the client's next write can fail
+ * before the answer is read. Here the first such failure is told to `onWriteFailed`, later
+ * writes are dropped, and the connection goes on reading until the gateway's side ends.
+ */
+function patientConnection(url: URL, onWriteFailed: (error: Error) => void): Socket {
+  const tls = url.protocol === 'https:';
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  const port = Number(url.port || (tls ? 443 : 80));
+  const socket = tls ? connectTls({ host, port, servername: isIP(host) ? undefined : host }) : createConnection({ host, port });
+  let failed = false;
+  const watched = (callback: (error?: Error | null) => void) => (error?: Error | null) => {
+    if (error && isClosedByPeer(error)) {
+      failed = true;
+      onWriteFailed(error);
+      callback();
+      return;
+    }
+    callback(error);
+  };
+  const write = socket._write.bind(socket);
+  const writev = socket._writev?.bind(socket);
+  socket._write = (chunk, encoding, callback) => (failed ? callback() : write(chunk, encoding, watched(callback)));
+  if (writev) socket._writev = (chunks, callback) => (failed ? callback() : writev(chunks, watched(callback)));
+  return socket;
+}
+
+function isClosedByPeer(error: Error): boolean {
+  const { code } = error as NodeJS.ErrnoException;
+  return code === 'EPIPE' || code === 'ECONNRESET';
 }
 
 async function receive<N extends TransferOperationName>(call: TransferCall<N>, response: IncomingMessage): Promise<ReceivedMessage> {

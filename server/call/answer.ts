@@ -41,13 +41,6 @@ function answerContent(call: ReceivedCall, content: readonly Segment[]): readonl
   return voidAnswer ? [returnElement('0')] : content;
 }
 
-/**
- * A caller that goes on sending long after its Fault (a huge upload) is cut off then: until
- * that, what is left of its upload is read and dropped, so that it gets to read the Fault
- * instead of a reset connection.
- */
-const DRAIN_MS = 10_000;
-
 export function sendFault(req: Request, res: Response, fault: Fault): void {
   if (res.headersSent || res.destroyed) {
     res.destroy();
@@ -56,9 +49,10 @@ export function sendFault(req: Request, res: Response, fault: Fault): void {
   const xml = faultEnvelope(fault.faultcode, fault.faultstring);
   const headers: Record<string, string | number> = { 'Content-Type': 'text/xml; charset=utf-8', 'Content-Length': Buffer.byteLength(xml) };
   if (!req.readableEnded) {
+    // The rest of the request is read and dropped, and the connection then closed gently (see
+    // http/lingering-close), so that a caller still sending gets to read this Fault.
     headers.Connection = 'close';
     req.resume();
-    res.once('finish', () => setTimeout(() => req.socket?.destroy(), DRAIN_MS).unref());
   }
   res.writeHead(fault.status, headers);
   res.end(xml);

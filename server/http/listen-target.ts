@@ -4,11 +4,14 @@ import { createServer as createHttpsServer } from 'node:https';
 import { type AddressInfo, connect } from 'node:net';
 import type { GatewayConfig } from '../config/config';
 import type { SocketConfig } from '../config/listen-settings';
+import { type GentleClose, closeConnectionsGently } from './lingering-close';
 
 export interface ListeningServer {
   readonly server: Server;
   /** The service URL as reachable on the listening address; for a socket, in nginx's notation. */
   readonly url: string;
+  /** Its connections closing gently after an early answer (see lingering-close). */
+  readonly gentleClose: GentleClose;
   /** Removes what listening left behind (the socket file); call once the server closed. */
   cleanup(): Promise<void>;
 }
@@ -19,12 +22,14 @@ export async function listenGateway(app: RequestListener, config: GatewayConfig)
   const server = config.tls ? (createHttpsServer({ cert: config.tls.cert, key: config.tls.key }, app) as unknown as Server) : createHttpServer(app);
   // The app, not Node, answers `Expect: 100-continue`: only once auth let the request in.
   server.on('checkContinue', app);
+  const gentleClose = closeConnectionsGently(server, config.tls !== undefined);
   const scheme = config.tls ? 'https' : 'http';
   const { socket } = config;
   if (socket) {
     await listenOnSocket(server, socket);
     return {
       server,
+      gentleClose,
       url: `${scheme}://unix:${socket.path}:${config.servicePath}`,
       cleanup: () => unlink(socket.path).catch(ignoreMissing),
     };
@@ -32,7 +37,7 @@ export async function listenGateway(app: RequestListener, config: GatewayConfig)
   await listening(server, () => server.listen(config.port, config.host));
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
-  return { server, url: `${scheme}://${host}:${port}${config.servicePath}`, cleanup: async () => {} };
+  return { server, gentleClose, url: `${scheme}://${host}:${port}${config.servicePath}`, cleanup: async () => {} };
 }
 
 async function listenOnSocket(server: Server, socket: SocketConfig): Promise<void> {

@@ -47,6 +47,8 @@ export interface DrainOptions {
   readonly server: Server;
   readonly relay: JobRelay;
   readonly requests: RequestTracker;
+  /** How many connections are still being read after an early answer (see lingering-close). */
+  readonly lingeringConnections: () => number;
   readonly graceMs: number;
   readonly logger: Logger;
 }
@@ -56,7 +58,7 @@ export interface DrainOptions {
  * flight may finish within the grace period; calls whose jobs still run after it end in a
  * Fault that says so (the daemon goes on with those jobs); then every connection is closed.
  */
-export async function drainGateway({ server, relay, requests, graceMs, logger }: DrainOptions): Promise<void> {
+export async function drainGateway({ server, relay, requests, lingeringConnections, graceMs, logger }: DrainOptions): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   refuseNewRequests(server, requests);
   server.closeIdleConnections();
@@ -69,6 +71,8 @@ export async function drainGateway({ server, relay, requests, graceMs, logger }:
   }
   await until(() => requests.active === 0, FLUSH_MS);
   if (requests.active > 0) logger.warn(`closing ${requests.active} connection(s) whose request did not end in time`);
+  // A caller refused while it was still sending (the 503 below, among others) is reading its answer now.
+  await until(() => lingeringConnections() === 0, FLUSH_MS);
   server.closeAllConnections();
   await closed;
   // The timer is cleared once the work is done: left running, it would keep the process (a test

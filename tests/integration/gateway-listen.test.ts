@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { lstat, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
@@ -7,6 +8,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_SERVICE_PATH } from '../../protocol/operations';
+import { addStorePath } from '../../testing/demo-store';
 import { startGatewayEnvironment, useGatewayEnvironment } from '../../testing/gateway-fixture';
 import { recordingLogger } from '../../testing/recording-logger';
 import { assertClientBuilt, runClient } from '../../testing/run-client';
@@ -147,6 +149,22 @@ describe('--tls-cert and --tls-key: HTTPS served by the gateway', () => {
     const run = await runClient(['--lock', '--target', env.url, '--profile', 'tls-untrusted'], credentials());
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/its TLS certificate is not trusted \(\w+\)\n.*NODE_EXTRA_CA_CERTS/);
+  });
+
+  test('files go both ways over https, and a refused upload says why', async () => {
+    const clientTmp = await mkdtemp(join(dir, 'tls-client-'));
+    const withCa = { ...credentials, NODE_EXTRA_CA_CERTS: caFile, TMPDIR: clientTmp };
+    const content = randomBytes(8 * 1024 * 1024);
+    const path = await addStorePath(env.daemon.stateDir, 'tls-transfer', content);
+    const exported = await runClient(['--target', env.url, '--export', '--remotefile', path], withCa);
+    expect(exported).toEqual(expect.objectContaining({ code: 0, stderr: '' }));
+    const closure = exported.stdout.trimEnd();
+    expect(await runClient(['--target', env.url, '--import', '--localfile', closure], withCa)).toEqual(expect.objectContaining({ code: 0, stderr: '' }));
+
+    const refused = await runClient(['--target', env.url, '--import', '--localfile', closure], { ...withCa, DISNIX_SOAP_CLIENT_PASSWORD: 'wrong' });
+    expect(refused).toEqual(expect.objectContaining({ code: 1, stderr: expect.stringMatching(/refused the credentials \(HTTP 401 Unauthorized\)/) }));
+    const untrusted = await runClient(['--target', env.url, '--import', '--localfile', closure], { ...credentials, TMPDIR: clientTmp });
+    expect(untrusted).toEqual(expect.objectContaining({ code: 1, stderr: expect.stringMatching(/its TLS certificate is not trusted \(\w+\)/) }));
   });
 
   test('the WSDL fetched over https names the https address', async () => {
