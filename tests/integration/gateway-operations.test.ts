@@ -211,6 +211,9 @@ const cases: Record<
       expect(await soap.call('queryAllSnapshots', { container: 'echo', component: 'cleaned' })).toHaveLength(3);
       expect(await soap.call('cleanSnapshots', { keep: 1, container: 'echo', component: 'cleaned' })).toEqual([]);
       expect(await soap.call('queryAllSnapshots', { container: 'echo', component: 'cleaned' })).toHaveLength(1);
+      // 0 keeps no generation, as Dysnomia does over SSH.
+      expect(await soap.call('cleanSnapshots', { keep: 0, container: 'echo', component: 'cleaned' })).toEqual([]);
+      expect(await soap.call('queryAllSnapshots', { container: 'echo', component: 'cleaned' })).toEqual([]);
     },
     failure: () => rawFault('cleanSnapshots', '<ns:keep>many</ns:keep><ns:container/><ns:component/>', /part "keep" must be a 32-bit integer, not "many"/),
   },
@@ -280,7 +283,7 @@ describe('values disnix-service would misuse are refused before any job runs', (
     ['activate', { derivation: '/nix/store/x', container: 'echo', type: '../../../bin/sh', arguments: [] }, /part "type" must be a name/],
     ['snapshot', { derivation: '/nix/store/x', container: '..', type: 'echo', arguments: [] }, /part "container" must be a name/],
     ['queryAllSnapshots', { container: 'echo', component: '../x' }, /part "component" must be a name/],
-    ['cleanSnapshots', { keep: -1, container: '', component: '' }, /part "keep" must be at least 1, not -1/],
+    ['cleanSnapshots', { keep: -1, container: '', component: '' }, /part "keep" must be 0 or more, not -1/],
     ['resolveSnapshots', { snapshots: ['echo/../../../etc'] }, /without \. or \.\. segments/],
   ])('%s %j', async (operation, args, message) => {
     let jobs = 0;
