@@ -56,6 +56,12 @@ export interface DbusJob {
    * time limit (or by a check made before the job), and its Fault says why.
    */
   readonly silentOnFailure?: true;
+  /**
+   * The job's string-list argument must name store paths valid on the target. The gateway checks
+   * them first with a print_invalid job of their own, and a Fault names those that are not:
+   * `export` of an invalid path fails without a signal, so it would end only by its time limit.
+   */
+  readonly validPathsFirst?: true;
 }
 
 const MINUTE = 60_000;
@@ -124,7 +130,7 @@ export const operations = {
     summary: 'Exports store paths into a closure file on the target; answers its path',
     params: [derivations],
     result: 'string',
-    dbus: { method: 'export', signature: 'as', endsWith: 'success', silentOnFailure: true },
+    dbus: { method: 'export', signature: 'as', endsWith: 'success', silentOnFailure: true, validPathsFirst: true },
     timeLimitMs: 2 * HOUR,
     cli: { flag: 'export', transfer: 'localfile' },
   },

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type OperationName, isRelayed, operationNames } from '../../protocol/operations';
 import { type GatewayEnvironment, startGatewayEnvironment } from '../../testing/gateway-fixture';
@@ -17,7 +17,8 @@ let soap: SoapTestClient;
 let stateDir: string;
 
 beforeAll(async () => {
-  env = await startGatewayEnvironment({ gatewayArgs: ['--job-timeout', 'export=1500ms', '--job-timeout', 'captureConfig=1500ms'] });
+  // export keeps its default limit (2h): a missing path must be answered at once, not by a limit.
+  env = await startGatewayEnvironment({ gatewayArgs: ['--job-timeout', 'captureConfig=1500ms'] });
   soap = await createSoapTestClient(env.url, env.username, env.password);
   stateDir = env.daemon.stateDir;
 });
@@ -46,12 +47,26 @@ const cases: Record<
     success: async () => {
       const [closure, ...rest] = await soap.call('export', { derivation: [await service('exportable')] });
       expect(rest).toEqual([]);
+      // Its path is the caller's to use on the target (import --remotefile): it stays.
       expect(existsSync(closure)).toBe(true);
+      expect(closure).toMatch(new RegExp(`^${env.daemon.tmpDir}/disnix\\.[A-Za-z0-9]{6}$`));
     },
     failure: async () => {
-      const fault = await soap.fault('export', { derivation: [join(env.daemon.storeDir, '00000000000000000000000000000000-missing')] });
-      expect(fault).toMatch(/export job \d+ got no answer from disnix-service within 1500ms \(disnix-service sends no signal when export fails\)/);
-      expect(fault).toMatch(/missing/); // the log so far explains it
+      // The daemon's export would never signal; print_invalid, a job of its own, finds the path first.
+      const valid = await service('exportable-beside-missing');
+      const missing = join(env.daemon.storeDir, '00000000000000000000000000000000-missing');
+      const before = await readdir(env.daemon.tmpDir);
+      const methods: string[] = [];
+      const onStarted = ({ operation }: { operation: string }) => methods.push(operation);
+      env.gateway.relay.on('started', onStarted);
+      try {
+        const fault = await soap.fault('export', { derivation: [valid, missing] });
+        expect(fault).toBe(`export: these paths are not valid on the target, so nothing was exported: ${missing}`);
+      } finally {
+        env.gateway.relay.off('started', onStarted);
+      }
+      expect(methods).toEqual(['export']); // one job: the check; no export job ran
+      expect(await readdir(env.daemon.tmpDir)).toEqual(before); // and so no empty closure file was left
     },
   },
   printInvalid: {
@@ -219,9 +234,12 @@ const cases: Record<
   },
   captureConfig: {
     success: async () => {
+      const before = await readdir(env.daemon.tmpDir);
       const [expression] = await soap.call('captureConfig', {});
       expect(expression).toMatch(/containers = \{/);
       expect(expression).toMatch(/supervisord-program/);
+      // The daemon leaves its disnix.XXXXXX file; the gateway, having read it, has removed it.
+      expect(await readdir(env.daemon.tmpDir)).toEqual(before);
     },
     failure: () => rawFault('captureConfig', '<ns:target>x</ns:target>', /captureConfig takes no element "target"/),
   },
