@@ -76,6 +76,8 @@ export async function startBenchSetup(projectRoot: string): Promise<BenchSetup> 
       bus.address,
       '--log-format',
       'json',
+      '--daemon-tmpdir',
+      daemon.tmpDir,
       ...words(process.env.BENCH_GATEWAY_ARGS),
     ];
     gateway = spawn(process.execPath, [...words(process.env.BENCH_GATEWAY_NODE_ARGS), join(projectRoot, 'dist', 'server', 'main.js'), ...gatewayArgs], {

@@ -3,7 +3,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { chmod, type FileHandle, lstat, mkdir, open, readdir, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { DemoEnv, DemoLayout } from './demo-layout';
+import { type DemoEnv, type DemoLayout, makeDaemonTempFile } from './demo-layout';
 import type { JobContext } from './demo-jobs';
 import { JobError } from './demo-job-error';
 import { isValidPath, readReferences, requisites, storeBasename } from './demo-store';
@@ -47,10 +47,11 @@ interface RecordHeader {
 
 const line = (value: object): Buffer => Buffer.from(`${JSON.stringify(value)}\n`);
 
-export async function exportClosure(env: DemoEnv, job: JobContext, paths: readonly string[]): Promise<string> {
+export async function exportClosure(env: DemoEnv, _job: JobContext, paths: readonly string[]): Promise<string> {
   const { layout } = env;
+  // Made first, as the real daemon does: a failed export leaves it behind (empty, for an invalid path).
+  const file = await makeDaemonTempFile(env);
   const closure = await requisites(layout, paths);
-  const file = join(layout.tmpDir, `disnix-export-${job.pid}-${randomBytes(4).toString('hex')}.closure`);
   const hash = createHash('sha256');
   let records = 0;
 
@@ -95,12 +96,8 @@ export async function exportClosure(env: DemoEnv, job: JobContext, paths: readon
     }
   }
 
-  try {
-    await pipeline(stream(), createWriteStream(file, { flags: 'wx' }));
-  } catch (error) {
-    await rm(file, { force: true });
-    throw error;
-  }
+  // Not removed when this fails, nor when it succeeds: the real daemon leaves both to others.
+  await pipeline(stream(), createWriteStream(file, { flags: 'r+' }));
   return file;
 }
 

@@ -11,6 +11,8 @@ export interface DemoDaemon {
   readonly stateDir: string;
   readonly logDir: string;
   readonly storeDir: string;
+  /** The daemon's TMPDIR, where its export and capture_config files go. */
+  readonly tmpDir: string;
   readonly pid: number;
   /** Resolves with the exit code (null when killed by a signal) once the daemon has exited. */
   readonly exited: Promise<number | null>;
@@ -30,6 +32,8 @@ export interface DemoDaemonOptions {
    */
   readonly stateDir?: string;
   readonly extraArgs?: readonly string[];
+  /** The daemon's TMPDIR (default: tmp/ of its state directory, so nothing lands in the shared /tmp). */
+  readonly tmpDir?: string;
   /** Flags for node itself, e.g. --cpu-prof to profile the daemon under a benchmark's load. */
   readonly nodeArgs?: readonly string[];
 }
@@ -68,7 +72,8 @@ export async function startDemoDaemon(options: DemoDaemonOptions): Promise<DemoD
   const stateDir = options.stateDir ?? newStateDir(options.busAddress);
   const layout = demoLayout(stateDir);
   const args = [...(options.nodeArgs ?? []), demoDaemonScript(), '--bus-address', options.busAddress, '--state-dir', stateDir, ...(options.extraArgs ?? [])];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const tmpDir = options.tmpDir ?? layout.tmpDir;
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TMPDIR: tmpDir } });
   children.add(child);
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -115,6 +120,7 @@ export async function startDemoDaemon(options: DemoDaemonOptions): Promise<DemoD
     stateDir: layout.stateDir,
     logDir: layout.logDir,
     storeDir: layout.storeDir,
+    tmpDir,
     pid: child.pid ?? -1,
     exited,
     stderr: () => stderr,

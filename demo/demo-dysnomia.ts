@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { DemoEnv } from './demo-layout';
+import { type DemoEnv, makeDaemonTempFile } from './demo-layout';
 import type { JobContext } from './demo-jobs';
 import { JobError } from './demo-job-error';
 import { requireStorePath, requireValidPath } from './demo-store';
@@ -105,9 +104,9 @@ function parseArguments(args: readonly string[]): Map<string, string> {
 
 /**
  * capture_config: writes the Nix expression of this machine's properties and containers into
- * tmp/, laid out as the real one (dysnomia-containers) lays it out, without a final newline.
+ * a `disnix.XXXXXX` file of the daemon's TMPDIR (and leaves it there, as the real one does), laid out as the real one (dysnomia-containers) lays it out, without a final newline.
  */
-export async function captureConfig(env: DemoEnv, pid: number): Promise<string> {
+export async function captureConfig(env: DemoEnv, _pid: number): Promise<string> {
   const attrs = (values: Readonly<Record<string, string>>, indent: string) =>
     Object.entries(values)
       .map(([key, value]) => `${indent}${JSON.stringify(key)} = ${JSON.stringify(value)};\n`)
@@ -118,7 +117,7 @@ export async function captureConfig(env: DemoEnv, pid: number): Promise<string> 
   const system = nixSystem();
   const properties = attrs({ hostname: hostname(), system }, '    ');
   const text = `{\n  properties = {\n${properties}  };\n  containers = {\n${containers}  };\n${attrs({ system }, '  ')}}`;
-  const file = join(env.layout.tmpDir, `disnix-capture-${pid}-${randomBytes(4).toString('hex')}.nix`);
+  const file = await makeDaemonTempFile(env);
   await writeFile(file, text);
   return file;
 }

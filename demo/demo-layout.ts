@@ -1,4 +1,5 @@
-import { mkdir } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, open } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { KeyedMutex } from './demo-mutex';
 
@@ -41,6 +42,11 @@ export async function ensureLayout(layout: DemoLayout, createLogDir = true): Pro
 /** What the jobs of one daemon share: the layout, and the in-process coordination. */
 export interface DemoEnv {
   readonly layout: DemoLayout;
+  /**
+   * The daemon's TMPDIR: where export and capture_config write their `disnix.XXXXXX` files and,
+   * like the real daemon, leave them.
+   */
+  readonly tempDir: string;
   /** Serialises jobs that touch the same profile, component or the whole store (GC). */
   readonly mutex: KeyedMutex;
   /** Builds in progress by output path, so that concurrent realises of a derivation build it once
@@ -48,6 +54,24 @@ export interface DemoEnv {
   readonly builds: Map<string, Promise<void>>;
 }
 
-export function createEnv(layout: DemoLayout): DemoEnv {
-  return { layout, mutex: new KeyedMutex(), builds: new Map() };
+export function createEnv(layout: DemoLayout, tempDir: string = layout.tmpDir): DemoEnv {
+  return { layout, tempDir, mutex: new KeyedMutex(), builds: new Map() };
+}
+
+const TEMPLATE_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/**
+ * A new empty file `<tempDir>/disnix.XXXXXX`, made as the real daemon makes it (mkstemp); its path.
+ */
+export async function makeDaemonTempFile(env: DemoEnv): Promise<string> {
+  for (;;) {
+    const suffix = Array.from(randomBytes(6), (byte) => TEMPLATE_CHARS[byte % TEMPLATE_CHARS.length]).join('');
+    const path = join(env.tempDir, `disnix.${suffix}`);
+    try {
+      await (await open(path, 'wx')).close();
+      return path;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
 }

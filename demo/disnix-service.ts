@@ -20,7 +20,9 @@
  *   active/     <container>/<component> while activated (holds the store path)
  *   snapshots/  <container>/<component>/<content hash or imported name>/ snapshot store;
  *               queries answer "container/component/name"
- *   tmp/        export closure files, capture_config files, staging of new store paths
+ *   tmp/        staging of new store paths; export closure files and capture_config files
+ *               (disnix.XXXXXX, never removed) go to $TMPDIR as with the real daemon (else
+ *               /tmp); the launcher of tests and `npm run demo` sets TMPDIR to this tmp/
  *
  * Conventions tests rely on: Dysnomia arguments `delay=<ms>` and `fail=<message>` (any type);
  * a derivation with `buildMs`/`fail`; a failed export or capture_config sends no signal.
@@ -51,7 +53,8 @@ async function main(options: DemoOptions): Promise<void> {
   // The end of the stream is only visible on the connection, which MessageBus does not type.
   (bus as unknown as { _connection: EventEmitter })._connection.on('end', () => fail(`the bus at ${where} went away; exiting`));
 
-  exportDisnixInterface(bus, createEnv(layout), options.jobDelayMs, await lastLoggedJobId(layout.logDir));
+  // The real daemon's export and capture_config files go to $TMPDIR, else /tmp.
+  exportDisnixInterface(bus, createEnv(layout, process.env.TMPDIR || '/tmp'), options.jobDelayMs, await lastLoggedJobId(layout.logDir));
   const reply = await bus.requestName(DISNIX_BUS_NAME, 0);
   if (reply !== dbus.RequestNameReply.PRIMARY_OWNER && reply !== dbus.RequestNameReply.ALREADY_OWNER) {
     process.stderr.write(`disnix-service: ${DISNIX_BUS_NAME} is owned by another process; waiting for it\n`);

@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   };
   let gateway: Awaited<ReturnType<typeof startGateway>> | undefined;
   try {
-    const command = parseCommandLine(['--host', '127.0.0.1', '--port', port, '--bus-address', bus.address], {
+    const command = parseCommandLine(['--host', '127.0.0.1', '--port', port, '--bus-address', bus.address, '--daemon-tmpdir', daemon.tmpDir], {
       ...process.env,
       DISNIX_WEBSERVICE_USERNAME: username,
       DISNIX_WEBSERVICE_PASSWORD: password,

@@ -21,13 +21,13 @@ export type CliValueOption = 'profile' | 'container' | 'component' | 'type' | 'a
  * What a value must look like beyond its type. disnix-service checks none of this itself and
  * builds file paths from these values (a profile named `../x` lands outside its directory; a
  * negative `keep` deletes every snapshot and corrupts the generation links), so the gateway
- * refuses them.
+ * refuses them. `keep` 0 is a valid request, as over SSH: Dysnomia then keeps no generation.
  */
 export type PartCheck =
   | 'name' // a profile, container, component or Dysnomia type: one file name, no path
   | 'nameOrAny' // the same, or '' for "any"
   | 'relativePaths' // snapshot paths relative to the snapshot store: no '..', not absolute
-  | 'atLeastOne';
+  | 'notNegative'; // an int of 0 or more
 
 export interface Part {
   readonly name: string;
@@ -56,6 +56,12 @@ export interface DbusJob {
    * time limit (or by a check made before the job), and its Fault says why.
    */
   readonly silentOnFailure?: true;
+  /**
+   * The job's string-list argument must name store paths valid on the target. The gateway checks
+   * them first with a print_invalid job of their own, and a Fault names those that are not:
+   * `export` of an invalid path fails without a signal, so it would end only by its time limit.
+   */
+  readonly validPathsFirst?: true;
 }
 
 const MINUTE = 60_000;
@@ -124,7 +130,7 @@ export const operations = {
     summary: 'Exports store paths into a closure file on the target; answers its path',
     params: [derivations],
     result: 'string',
-    dbus: { method: 'export', signature: 'as', endsWith: 'success', silentOnFailure: true },
+    dbus: { method: 'export', signature: 'as', endsWith: 'success', silentOnFailure: true, validPathsFirst: true },
     timeLimitMs: 2 * HOUR,
     cli: { flag: 'export', transfer: 'localfile' },
   },
@@ -304,7 +310,7 @@ export const operations = {
   },
   cleanSnapshots: {
     summary: 'Removes older snapshot generations, keeping the given number',
-    params: [{ name: 'keep', kind: 'int', cli: option('keep'), check: 'atLeastOne' }, container, component],
+    params: [{ name: 'keep', kind: 'int', cli: option('keep'), check: 'notNegative' }, container, component],
     result: 'none',
     dbus: { method: 'clean_snapshots', signature: 'iss', endsWith: 'finish' },
     cli: { flag: 'clean-snapshots' },

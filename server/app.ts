@@ -14,6 +14,7 @@ import { trustFunction } from './config/trusted-proxies';
 import { readWsdl, wsdlForAddress } from './http/wsdl-document';
 import type { JobsPage } from './jobs-page/jobs-page';
 import type { Logger } from './logging/logger';
+import type { DaemonFileRemover } from './operations/daemon-temp-files';
 import type { GatewayMetrics } from './metrics/gateway-metrics';
 import { METRICS_PATH, metricsHandler } from './metrics/metrics-endpoint';
 
@@ -23,6 +24,8 @@ export interface AppDeps {
   readonly relay: JobRelay;
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
+  /** Removes what the daemon's jobs leave in its TMPDIR for a call. */
+  readonly daemonFiles?: DaemonFileRemover;
   /** The operators' page of relayed jobs, at the service's base path (behind the same auth). */
   readonly jobsPage?: JobsPage;
 }
@@ -33,7 +36,7 @@ export interface AppDeps {
  * request form, with files going to disk as they arrive and strict refusal of what no Disnix call
  * holds; the WSDL stays the contract, and other SOAP stacks are tested against it.
  */
-export function createApp({ config, bus, relay, metrics, logger, jobsPage }: AppDeps): Express {
+export function createApp({ config, bus, relay, metrics, logger, jobsPage, daemonFiles }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   // X-Forwarded-* count only from the proxies of --trust-proxy: req.ip, the WSDL's address.
@@ -53,6 +56,7 @@ export function createApp({ config, bus, relay, metrics, logger, jobsPage }: App
       jobTimeouts: config.jobTimeouts,
       maxBodyBytes: config.maxBodyBytes,
       uploadDir: config.uploadDir,
+      daemonFiles,
       logger,
       metrics,
     }),

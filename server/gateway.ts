@@ -6,6 +6,7 @@ import { JobRelay } from './dbus/job-relay';
 import { createJobsPage } from './jobs-page/jobs-page';
 import { listenGateway } from './http/listen-target';
 import type { Logger } from './logging/logger';
+import { DaemonTempFiles, type Identity } from './operations/daemon-temp-files';
 import { drainGateway, trackRequests } from './lifecycle/shutdown';
 import { type GatewayMetrics, createGatewayMetrics } from './metrics/gateway-metrics';
 import { startMetricsListener } from './metrics/metrics-endpoint';
@@ -23,12 +24,25 @@ export interface Gateway {
   close(graceMs?: number): Promise<void>;
 }
 
-export async function startGateway(config: GatewayConfig, logger: Logger): Promise<Gateway> {
+export interface GatewayOptions {
+  /**
+   * Who the gateway counts as when it checks whether it may clean the daemon's TMPDIR (default:
+   * its own user and groups). Tests run as root, who may delete anything, and name a user here.
+   */
+  readonly identity?: Identity;
+}
+
+export async function startGateway(config: GatewayConfig, logger: Logger, options: GatewayOptions = {}): Promise<Gateway> {
   const bus = new DisnixBus(config.bus.address, logger);
   const relay = new JobRelay(bus, logger);
   const metrics = createGatewayMetrics({ relay, bus });
   const jobsPage = createJobsPage({ servicePath: config.servicePath, historySize: config.jobHistory, bus });
-  const app = createApp({ jobsPage, config, bus, relay, metrics, logger });
+  const daemonFiles = new DaemonTempFiles(config.daemonTmpDir, logger, options.identity);
+  const app = createApp({ jobsPage, config, bus, relay, metrics, logger, daemonFiles });
+
+  // Once, at start-up, before any call: a gateway that may not clean the daemon's TMPDIR says so
+  // here, not per call. A look at one directory's mode: it costs start-up nothing.
+  await daemonFiles.probe();
 
   // Not a start-up condition: the daemon or the bus may come later, and each call connects.
   void bus.isDaemonReady().then((ready) => {

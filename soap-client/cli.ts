@@ -309,7 +309,7 @@ function parseKeep(value: string | undefined): number {
   if (value === undefined) return 1;
   const keep = /^\d+$/.test(value) ? Number(value) : NaN;
   if (!(keep <= MAX_INT32)) {
-    throw usageError(`--keep needs a whole number of generations, such as 1; got '${value}'`);
+    throw usageError(`--keep needs a whole number of generations, 0 or more (0 keeps none); got '${value}'`);
   }
   return keep;
 }

@@ -1,4 +1,5 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { demoLayout } from '../demo/demo-layout';
 import * as store from '../demo/demo-store';
@@ -23,6 +24,18 @@ export function addStorePath(
   references: readonly string[] = [],
 ): Promise<string> {
   return store.addStorePath(demoLayout(stateDir), name, content, references);
+}
+
+/**
+ * Adds a valid store path that `export` cannot write out (it holds a named pipe, which the demo's
+ * export refuses): with the real daemon, an export that fails after print_invalid found its paths
+ * valid (a full disk, an unreadable file) sends no signal either.
+ */
+export async function addUnexportableStorePath(stateDir: string, name: string): Promise<string> {
+  const path = await store.addStorePath(demoLayout(stateDir), name, { 'readme.txt': 'next to a pipe\n' });
+  await chmod(path, 0o755);
+  execFileSync('mkfifo', [join(path, 'pipe')]);
+  return path;
 }
 
 /**

@@ -2,6 +2,7 @@ import { stopAtEnd } from '../demo/auto-teardown';
 import { startPrivateBus, type PrivateBus } from '../demo/private-bus';
 import { parseCommandLine } from '../server/config/config';
 import { startGateway, type Gateway } from '../server/gateway';
+import type { Identity } from '../server/operations/daemon-temp-files';
 import { type Logger, createLogger, silentLogger } from '../server/logging/logger';
 import { type DemoDaemon, startDemoDaemon } from './demo-daemon';
 
@@ -30,6 +31,8 @@ export interface EnvironmentOptions {
   readonly withoutDaemon?: boolean;
   /** Where the gateway listens instead of `--host 127.0.0.1 --port 0`, e.g. ['--listen-socket', PATH]. */
   readonly listenArgs?: readonly string[];
+  /** Who the gateway counts as for the permissions of the daemon's TMPDIR (default: the test's user). */
+  readonly identity?: Identity;
   /** Where the gateway logs (default: nowhere, or GATEWAY_TEST_LOG's level on stderr). */
   readonly logger?: Logger;
 }
@@ -47,14 +50,16 @@ export async function startGatewayEnvironment(options: EnvironmentOptions = {}):
   let gateway: Gateway | undefined;
   try {
     if (!options.withoutDaemon) daemon = await startDemoDaemon({ busAddress: bus.address, stateDir: options.daemonStateDir, extraArgs: options.daemonArgs });
+    // The demo daemon's TMPDIR, so that the gateway removes what it leaves there, as in production.
+    const tmpDirArgs = daemon ? ['--daemon-tmpdir', daemon.tmpDir] : [];
     const command = parseCommandLine(
-      [...(options.listenArgs ?? ['--host', '127.0.0.1', '--port', '0']), '--bus-address', bus.address, ...(options.gatewayArgs ?? [])],
+      [...(options.listenArgs ?? ['--host', '127.0.0.1', '--port', '0']), '--bus-address', bus.address, ...tmpDirArgs, ...(options.gatewayArgs ?? [])],
       { DISNIX_WEBSERVICE_USERNAME: username, DISNIX_WEBSERVICE_PASSWORD: password },
     );
     if (command.kind !== 'run') throw new Error('unexpected command line');
     const level = process.env.GATEWAY_TEST_LOG;
     const logger = options.logger ?? (level ? createLogger({ level: level as 'debug' }) : silentLogger);
-    gateway = await startGateway(command.config, logger);
+    gateway = await startGateway(command.config, logger, { identity: options.identity });
   } catch (error) {
     await daemon?.stop();
     await bus.stop();

@@ -15,6 +15,11 @@ export interface FileSegment {
   readonly size: number;
   /** Sent as the part's Content-Location (MTOM only): the file's relative path, for checking. */
   readonly location?: string;
+  /**
+   * Runs once the whole file has been read, before the rest of the message goes: a sender that
+   * removes the file then has done so before its receiver can hold the complete message.
+   */
+  readonly afterRead?: () => Promise<void>;
 }
 
 /** The envelope's text with the files where their content goes. */
@@ -94,6 +99,7 @@ async function* generate(pieces: readonly Piece[], inline: boolean, onFileBytes?
     }
     // A file that shrank would make the message shorter than its Content-Length: stop instead.
     if (read !== piece.size) throw new Error(`${piece.path} changed while it was being sent (${read} of ${piece.size} bytes)`);
+    await piece.afterRead?.();
     const last = encoder?.end() ?? '';
     if (last !== '') yield Buffer.from(last, 'latin1');
   }

@@ -7,6 +7,7 @@ import type { CallContext, RecordedCall } from '../jobs-page/job-history';
 import { holdShutdownFor } from '../lifecycle/shutdown';
 import type { Logger } from '../logging/logger';
 import type { GatewayMetrics } from '../metrics/gateway-metrics';
+import type { DaemonFileRemover } from '../operations/daemon-temp-files';
 import { checkArguments } from '../operations/operation-arguments';
 import { runOperation } from '../operations/run-operation';
 import { createUploadArea } from '../operations/upload-area';
@@ -20,6 +21,8 @@ export interface CallDeps {
   readonly uploadDir: string;
   readonly logger: Logger;
   readonly metrics?: Pick<GatewayMetrics, 'countCall' | 'countBytes'>;
+  /** Removes what the daemon's jobs leave in its TMPDIR for a call (see DaemonTempFiles). */
+  readonly daemonFiles?: DaemonFileRemover;
   /** Told of every call once its request is read: the jobs page's history. */
   readonly calls?: { callStarted(call: CallContext): RecordedCall };
 }
@@ -32,7 +35,8 @@ export function soapCallRoute(deps: CallDeps): RequestHandler {
 /**
  * One call: read the request (files to disk as they stream in), check its arguments, run the
  * operation, answer; watched for the caller leaving, shown on the jobs page, reported in one log
- * line and the metrics. The call's upload area is removed however the call ends.
+ * line and the metrics. The call's upload area, and the daemon's files it used, are removed however
+ * the call ends.
  */
 async function answerCall(req: Request, res: Response, deps: CallDeps): Promise<void> {
   const watch = watchCall(res);
@@ -48,6 +52,12 @@ async function answerCall(req: Request, res: Response, deps: CallDeps): Promise<
   };
   let call: ReceivedCall | undefined;
   let recorded: RecordedCall | undefined;
+  // The daemon's files this call has used; removed when it ends, if not before.
+  const discarded = new Set<string>();
+  const removeDaemonFile = async (path: string) => {
+    discarded.delete(path);
+    await deps.daemonFiles?.remove(path);
+  };
   try {
     call = await readRequest(req, { ...deps, newFilePath: area.newFilePath, onBytes: (bytes) => (line.receivedBytes += bytes) });
     line.operation = call.operation;
@@ -66,6 +76,8 @@ async function answerCall(req: Request, res: Response, deps: CallDeps): Promise<
       signal: watch.signal,
       onJobId,
       form: call.form,
+      discard: (path) => discarded.add(path),
+      removeDaemonFile,
     });
     line.sentBytes = await sendAnswer(req, res, call, content).catch((error: unknown) => {
       throw res.destroyed ? new GatewayError('GW_ERR_CALLER_GONE', 'the caller went away while the answer was being sent') : error;
@@ -79,6 +91,8 @@ async function answerCall(req: Request, res: Response, deps: CallDeps): Promise<
     sendFault(req, res, faultFor(error, call?.form));
   } finally {
     watch.release();
+    // Those not removed once they served: the call failed before, or while, they were sent.
+    for (const path of [...discarded]) await removeDaemonFile(path);
     await area.remove().catch((error: unknown) => deps.logger.error('cannot remove an upload area', { error: String(error) }));
   }
 }

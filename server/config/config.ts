@@ -47,6 +47,8 @@ export interface GatewayConfig extends ListenSettings {
   readonly maxBodyBytes: number;
   /** Where uploaded files wait until disnix-service has imported them. */
   readonly uploadDir: string;
+  /** disnix-service's TMPDIR: what its export and capture_config jobs leave there is removed. */
+  readonly daemonTmpDir: string;
   /** How many calls the jobs page keeps. */
   readonly jobHistory: number;
   readonly logLevel: LogLevel;
@@ -135,6 +137,9 @@ function buildConfig(raw: RawValues, env: NodeJS.ProcessEnv): GatewayConfig {
   const uploadDir = resolve(text('uploadDir') ?? tmpdir());
   if (!isDirectory(uploadDir)) problems.push(`upload-dir "${uploadDir}" is not an existing directory`);
 
+  // Not checked here: it is the daemon's directory, and a start-up warning says when it cannot be cleaned.
+  const daemonTmpDir = resolve(text('daemonTmpdir') ?? '/tmp');
+
   const logLevel = (text('logLevel') ?? 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`log-level "${logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
 
@@ -180,6 +185,7 @@ function buildConfig(raw: RawValues, env: NodeJS.ProcessEnv): GatewayConfig {
     jobTimeouts,
     maxBodyBytes: maxBodyBytes!,
     uploadDir,
+    daemonTmpDir,
     jobHistory,
     logLevel,
     logFormat,

@@ -146,6 +146,13 @@ export const optionSpecs = {
     value: 'DIR',
     help: 'directory for uploaded closures and snapshots until disnix-service has imported them; it must be readable by disnix-service (default: the system temp directory)',
   },
+  daemonTmpdir: {
+    flag: 'daemon-tmpdir',
+    env: 'DISNIX_WEBSERVICE_DAEMON_TMPDIR',
+    type: 'string',
+    value: 'DIR',
+    help: "disnix-service's TMPDIR, where its export and capture_config jobs leave their files; the gateway removes those it has sent or read, which it may only where its group may delete them (default: /tmp, the daemon's own default)",
+  },
   logLevel: { flag: 'log-level', env: 'DISNIX_WEBSERVICE_LOG_LEVEL', type: 'string', value: 'LEVEL', help: 'error, warn, info or debug (default: info)' },
   logFormat: {
     flag: 'log-format',

@@ -8,8 +8,8 @@ import { type OperationContext, runJob } from './relay-operation';
 
 /**
  * Closures both ways. An upload has been received whole into a file of the call's upload area
- * before this runs; `import` reads it there. A download runs `export` and streams the closure
- * file the job names.
+ * before this runs; `import` reads it there. A download runs `export` (whose paths are checked
+ * first, see runJob) and streams the closure file the job names, which is removed afterwards.
  */
 export async function importLocalFile(args: ArgumentsOf<'importLocalFile', ReceivedFile>, context: OperationContext): Promise<Segment[]> {
   await runJob(context, 'importLocalFile', 'importm', [args.closure.path], false);
@@ -17,12 +17,18 @@ export async function importLocalFile(args: ArgumentsOf<'importLocalFile', Recei
 }
 
 export async function exportRemoteFile(args: ArgumentsOf<'exportRemoteFile', ReceivedFile>, context: OperationContext): Promise<Segment[]> {
-  const { results } = await runJob(context, 'exportRemoteFile', 'export', [args.derivation], true);
+  // Waited for even when the caller leaves: only this call learns the closure file's name, and
+  // would leave the whole closure behind in the daemon's TMPDIR.
+  const { results } = await runJob(context, 'exportRemoteFile', 'export', [args.derivation], false);
   const [path] = results;
   if (path === undefined || path === '') {
     throw new GatewayError('GW_ERR_RESULT', 'the export job succeeded but disnix-service named no closure file');
   }
-  return returnFile({ path, size: await readableSize(path) });
+  // Removed once it has been read to its end, before the answer's last bytes go, so that a caller
+  // holding the whole answer finds it gone; if the call fails before that, when the call ends.
+  context.discard(path);
+  if (context.signal.aborted) throw new GatewayError('GW_ERR_CALLER_GONE', 'the caller went away while its closure was being exported');
+  return returnFile({ path, size: await readableSize(path), afterRead: () => context.removeDaemonFile(path) });
 }
 
 /** The size of a file the gateway can read, or a Fault that says why it cannot. */

@@ -125,8 +125,9 @@ function checkProblem(check: PartCheck, value: ArgumentValue): string | undefine
       const bad = (value as string[]).find((path) => path.startsWith('/') || path.split('/').some((segment) => segment === '..' || segment === '.'));
       return bad === undefined ? undefined : `must hold paths relative to the snapshot store, without . or .. segments, not "${bad.slice(0, 60)}"`;
     }
-    case 'atLeastOne':
-      return (value as number) >= 1 ? undefined : `must be at least 1, not ${value} (disnix-service would delete every snapshot)`;
+    case 'notNegative':
+      // 0 asks Dysnomia to keep no generation (as over SSH); a negative count is no request at all.
+      return (value as number) >= 0 ? undefined : `must be 0 or more, not ${value}`;
   }
 }
 

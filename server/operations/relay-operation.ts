@@ -19,6 +19,14 @@ export interface OperationContext {
   readonly onJobId: (jobId: number) => void;
   /** The Java client's positional form gives some paths a meaning of its own (snapshots). */
   readonly form: 'document' | 'positional';
+  /**
+   * Hands over a file a job of this call wrote into the daemon's TMPDIR that nobody needs once the
+   * call has ended (a streamed closure, a read configuration): it is removed then, however the
+   * call ends (see DaemonTempFiles).
+   */
+  readonly discard: (path: string) => void;
+  /** Removes such a file now, once it has served (see DaemonTempFiles); never fails. */
+  readonly removeDaemonFile: (path: string) => Promise<void>;
 }
 
 /**
@@ -35,15 +43,40 @@ export async function runJob(
   args: readonly unknown[],
   abortable: boolean,
 ): Promise<{ jobId: number; results: string[] }> {
+  const dbusJob = dbusJobOf(job);
+  if (dbusJob.validPathsFirst) await requireValidPaths(context, operation, args[0] as readonly string[]);
   const { jobId, results } = await context.relay.run({
     operation,
-    job: dbusJobOf(job),
+    job: dbusJob,
     args,
     timeoutMs: context.jobTimeouts[operation],
     signal: abortable ? context.signal : undefined,
     onJobId: context.onJobId,
   });
   return { jobId, results: [...results] };
+}
+
+/**
+ * Answers a Fault naming the paths that are not valid on the target, found by a print_invalid job
+ * of their own (under print_invalid's time limit, or the operation's if shorter): the job this
+ * guards sends no signal when such a path makes it fail.
+ */
+async function requireValidPaths(context: OperationContext, operation: OperationName, paths: readonly string[]): Promise<void> {
+  if (paths.length === 0) return;
+  const { results } = await context.relay.run({
+    operation,
+    job: dbusJobOf('printInvalid'),
+    args: [paths],
+    timeoutMs: Math.min(context.jobTimeouts.printInvalid, context.jobTimeouts[operation]),
+    signal: context.signal,
+    onJobId: context.onJobId,
+  });
+  // The daemon answers [""] rather than [] for some empty lists.
+  const invalid = results.filter((path) => path !== '');
+  if (invalid.length > 0) {
+    const shown = invalid.slice(0, 20).join(', ') + (invalid.length > 20 ? ` and ${invalid.length - 20} more` : '');
+    throw new GatewayError('GW_ERR_BAD_REQUEST', `${operation}: these paths are not valid on the target, so nothing was exported: ${shown}`);
+  }
 }
 
 function dbusJobOf(name: OperationName): DbusJob {
@@ -57,16 +90,27 @@ const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
 
 /** Runs an operation that is one disnix-service job; answers its result as `return` elements. */
 export async function relayOperation(name: OperationName, args: CheckedArguments, context: OperationContext): Promise<Segment[]> {
-  const { jobId, results } = await runJob(context, name, name, jobArguments(args), true);
-  switch (getOperation(name).result) {
+  const { result } = getOperation(name);
+  // A file answered by its text is waited for even when the caller leaves: only this call learns
+  // its name, and would leave it behind in the daemon's TMPDIR.
+  const { jobId, results } = await runJob(context, name, name, jobArguments(args), result !== 'fileText');
+  switch (result) {
     case 'none':
       return [];
     case 'strings':
       return results.map(returnElement);
     case 'string':
       return [returnElement(firstResult(name, jobId, results))];
-    case 'fileText':
-      return [returnElement(await readResultFile(name, jobId, firstResult(name, jobId, results)))];
+    case 'fileText': {
+      // `export`'s path ('string') is the caller's to use on the target, and stays.
+      const path = firstResult(name, jobId, results);
+      try {
+        return [returnElement(await readResultFile(name, jobId, path))];
+      } finally {
+        // Before the answer goes: whoever has it finds the daemon's TMPDIR clean.
+        await context.removeDaemonFile(path);
+      }
+    }
     default:
       throw new GatewayError('GW_ERR_RESULT', `${name} answers file contents, which a relayed job cannot`);
   }

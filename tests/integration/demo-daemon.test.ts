@@ -460,6 +460,9 @@ describe('Dysnomia and snapshots', () => {
       `Clean old snapshots for container: db-host for component: ${component} num of generations to keep: 1!\n` + `Removing old snapshot: ${all[0]}\n`,
     );
     expect((await client.run('query_all_snapshots', 'ss', ['db-host', component])).paths).toEqual([all[1]]);
+    // keep 0, as in Dysnomia: no generation stays.
+    expect((await client.run('clean_snapshots', 'iss', [0, 'db-host', component])).member).toBe('finish');
+    expect((await client.run('query_all_snapshots', 'ss', ['db-host', component])).paths).toEqual([]);
   });
 
   test('import_snapshots moves the directory into the snapshot store under its own name', async () => {

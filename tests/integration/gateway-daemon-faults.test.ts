@@ -1,7 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { startPrivateBus } from '../../demo/private-bus';
 import { type DemoDaemon, startDemoDaemon } from '../../testing/demo-daemon';
-import { addDerivation, outputOf } from '../../testing/demo-store';
+import { addDerivation, addUnexportableStorePath, outputOf } from '../../testing/demo-store';
 import { useGatewayEnvironment } from '../../testing/gateway-fixture';
 import { CREDENTIALS, startGatewayProcess } from '../../testing/gateway-process';
 import { callRaw, items, postRaw } from '../../testing/raw-soap';
@@ -37,9 +37,10 @@ describe('in process', () => {
     });
 
   test('jobs that never signal (failing exports) end in a Fault within their limit while other calls go on', async () => {
-    const missing = (i: number) => `${env.daemon.storeDir}/0000000000000000000000000000000${i}-missing`;
+    // Valid paths, so that the export job itself runs and fails (a missing path is refused before).
+    const unexportable = await Promise.all(Array.from({ length: 5 }, (_, i) => addUnexportableStorePath(env.daemon.stateDir, `unexportable-${i}`)));
     const t0 = Date.now();
-    const silent = Promise.all(Array.from({ length: 5 }, (_, i) => call('export', items('derivation', [missing(i)]))));
+    const silent = Promise.all(unexportable.map((path) => call('export', items('derivation', [path]))));
     const drv = await addDerivation(env.daemon.stateDir, 'beside-silent', { buildMs: 200 });
     expect((await realise(drv)).returns).toEqual([outputOf(drv)]);
     for (const answer of await silent) {
@@ -125,7 +126,7 @@ describe('the compiled gateway as its own process', () => {
       daemon = await startDemoDaemon({ busAddress: bus.address, stateDir: daemon.stateDir });
 
       // A job that never signals, and callers that hang up mid-call or mid-request.
-      const silent = call('export', items('derivation', [`${daemon.storeDir}/00000000000000000000000000000000-gone`]));
+      const silent = call('export', items('derivation', [await addUnexportableStorePath(daemon.stateDir, 'unexportable')]));
       await hangUpMidCall(
         gateway.url,
         envelope(

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type OperationName, isRelayed, operationNames } from '../../protocol/operations';
 import { useGatewayEnvironment } from '../../testing/gateway-fixture';
@@ -12,7 +12,8 @@ import { type SoapTestClient, createSoapTestClient } from '../../testing/soap-te
  * failure each. The failure is the daemon's own where the daemon can fail the job (the Fault
  * then carries the job's log), else the request's.
  */
-const env = useGatewayEnvironment({ gatewayArgs: ['--job-timeout', 'export=1500ms', '--job-timeout', 'captureConfig=1500ms'] });
+// export keeps its default limit (2h): a missing path must be answered at once, not by a limit.
+const env = useGatewayEnvironment({ gatewayArgs: ['--job-timeout', 'captureConfig=1500ms'] });
 let soap: SoapTestClient;
 let stateDir: string;
 
@@ -44,12 +45,26 @@ const cases: Record<
     success: async () => {
       const [closure, ...rest] = await soap.call('export', { derivation: [await service('exportable')] });
       expect(rest).toEqual([]);
+      // Its path is the caller's to use on the target (import --remotefile): it stays.
       expect(existsSync(closure)).toBe(true);
+      expect(closure).toMatch(new RegExp(`^${env.daemon.tmpDir}/disnix\\.[A-Za-z0-9]{6}$`));
     },
     failure: async () => {
-      const fault = await soap.fault('export', { derivation: [join(env.daemon.storeDir, '00000000000000000000000000000000-missing')] });
-      expect(fault).toMatch(/export job \d+ got no answer from disnix-service within 1500ms \(disnix-service sends no signal when export fails\)/);
-      expect(fault).toMatch(/missing/); // the log so far explains it
+      // The daemon's export would never signal; print_invalid, a job of its own, finds the path first.
+      const valid = await service('exportable-beside-missing');
+      const missing = join(env.daemon.storeDir, '00000000000000000000000000000000-missing');
+      const before = await readdir(env.daemon.tmpDir);
+      const methods: string[] = [];
+      const onStarted = ({ operation }: { operation: string }) => methods.push(operation);
+      env.gateway.relay.on('started', onStarted);
+      try {
+        const fault = await soap.fault('export', { derivation: [valid, missing] });
+        expect(fault).toBe(`export: these paths are not valid on the target, so nothing was exported: ${missing}`);
+      } finally {
+        env.gateway.relay.off('started', onStarted);
+      }
+      expect(methods).toEqual(['export']); // one job: the check; no export job ran
+      expect(await readdir(env.daemon.tmpDir)).toEqual(before); // and so no empty closure file was left
     },
   },
   printInvalid: {
@@ -209,14 +224,20 @@ const cases: Record<
       expect(await soap.call('queryAllSnapshots', { container: 'echo', component: 'cleaned' })).toHaveLength(3);
       expect(await soap.call('cleanSnapshots', { keep: 1, container: 'echo', component: 'cleaned' })).toEqual([]);
       expect(await soap.call('queryAllSnapshots', { container: 'echo', component: 'cleaned' })).toHaveLength(1);
+      // 0 keeps no generation, as Dysnomia does over SSH.
+      expect(await soap.call('cleanSnapshots', { keep: 0, container: 'echo', component: 'cleaned' })).toEqual([]);
+      expect(await soap.call('queryAllSnapshots', { container: 'echo', component: 'cleaned' })).toEqual([]);
     },
     failure: () => rawFault('cleanSnapshots', '<ns:keep>many</ns:keep><ns:container/><ns:component/>', /part "keep" must be a 32-bit integer, not "many"/),
   },
   captureConfig: {
     success: async () => {
+      const before = await readdir(env.daemon.tmpDir);
       const [expression] = await soap.call('captureConfig', {});
       expect(expression).toMatch(/containers = \{/);
       expect(expression).toMatch(/supervisord-program/);
+      // The daemon leaves its disnix.XXXXXX file; the gateway, having read it, has removed it.
+      expect(await readdir(env.daemon.tmpDir)).toEqual(before);
     },
     failure: () => rawFault('captureConfig', '<ns:target>x</ns:target>', /captureConfig takes no element "target"/),
   },
@@ -278,7 +299,7 @@ describe('values disnix-service would misuse are refused before any job runs', (
     ['activate', { derivation: '/nix/store/x', container: 'echo', type: '../../../bin/sh', arguments: [] }, /part "type" must be a name/],
     ['snapshot', { derivation: '/nix/store/x', container: '..', type: 'echo', arguments: [] }, /part "container" must be a name/],
     ['queryAllSnapshots', { container: 'echo', component: '../x' }, /part "component" must be a name/],
-    ['cleanSnapshots', { keep: -1, container: '', component: '' }, /part "keep" must be at least 1, not -1/],
+    ['cleanSnapshots', { keep: -1, container: '', component: '' }, /part "keep" must be 0 or more, not -1/],
     ['resolveSnapshots', { snapshots: ['echo/../../../etc'] }, /without \. or \.\. segments/],
   ])('%s %j', async (operation, args, message) => {
     let jobs = 0;

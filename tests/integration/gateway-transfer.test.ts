@@ -14,7 +14,7 @@ import { gzipSync } from 'node:zlib';
 import { demoLayout } from '../../demo/demo-layout';
 import { useGatewayEnvironment } from '../../testing/gateway-fixture';
 import { expectEmptySoon } from '../../testing/upload-dir';
-import { addStorePath } from '../../testing/demo-store';
+import { addStorePath, addUnexportableStorePath } from '../../testing/demo-store';
 import { basicAuthHeader } from '../../testing/soap-test-client';
 import { type WireAnswer, type WireRequest, faultOf, inlineRequest, mtomRequest, post, returnsOf, sha256 } from '../../testing/transfer-wire';
 
@@ -43,12 +43,9 @@ async function importsFromUploadDir(): Promise<string[]> {
   return logs.filter((log) => log.startsWith(`Importing: ${uploadDir}`));
 }
 
-async function closureOnTarget(digest: string): Promise<boolean> {
-  const tmp = demoLayout(stateDir).tmpDir;
-  for (const name of await readdir(tmp)) {
-    if (name.endsWith('.closure') && sha256(await readFile(join(tmp, name))) === digest) return true;
-  }
-  return false;
+/** What the daemon's export jobs left in its TMPDIR: nothing, once the gateway has sent it. */
+async function daemonFilesLeft(): Promise<string[]> {
+  return (await readdir(env.daemon.tmpDir)).filter((name) => name.startsWith('disnix.'));
 }
 
 function expectOk(answer: WireAnswer): void {
@@ -76,7 +73,9 @@ describe('closure round trips: export, download, garbage-collect, upload, import
       expect(Number(download.headers['content-length'])).toBe(download.body.length);
       const [closure, ...more] = returnsOf(download, true) as Buffer[];
       expect(more).toEqual([]);
-      expect(await closureOnTarget(sha256(closure))).toBe(true);
+      expect(closure.length).toBeGreaterThan(sizes[size]);
+      // The daemon leaves its closure file; the gateway removed it before the answer's last bytes.
+      expect(await daemonFilesLeft()).toEqual([]);
 
       expectOk(await call(inlineRequest('collectGarbage', [['deleteOld', 'false']])));
       expect(existsSync(path)).toBe(false);
@@ -192,11 +191,58 @@ describe('the regular path is untouched', () => {
   });
 
   it('a failed export job ends the download with a Fault', async () => {
-    const answer = await call(inlineRequest('exportRemoteFile', [['derivation', '/etc/passwd']]));
+    const path = await addUnexportableStorePath(stateDir, 'unexportable-download');
+    const answer = await call(inlineRequest('exportRemoteFile', [['derivation', path]]));
     expect(answer.status).toBe(500);
     expect(faultOf(answer)).toMatch(/got no answer from disnix-service within 2s \(disnix-service sends no signal when export fails\)/);
+    // The daemon's file of a failed export: its name never reached the gateway, which cannot remove it.
+    for (const name of await daemonFilesLeft()) await rm(join(env.daemon.tmpDir, name));
   }, 30_000);
+
+  it('a download of paths the target does not hold is refused at once, naming them', async () => {
+    const missing = [`${env.daemon.storeDir}/00000000000000000000000000000000-gone`, `${env.daemon.storeDir}/11111111111111111111111111111111-gone`];
+    const answer = await call(
+      inlineRequest('exportRemoteFile', [
+        ['derivation', missing[0]],
+        ['derivation', missing[1]],
+      ]),
+    );
+    expect(answer.status).toBe(500);
+    expect(faultOf(answer)).toBe(`exportRemoteFile: these paths are not valid on the target, so nothing was exported: ${missing.join(', ')}`);
+    // A path outside the store fails the check job itself, as print_invalid does: its log says why.
+    const outside = await call(inlineRequest('exportRemoteFile', [['derivation', '/etc/passwd']]));
+    expect(faultOf(outside)).toMatch(/error: path '\/etc\/passwd' is not in the Nix store/);
+    expect(await daemonFilesLeft()).toEqual([]);
+  });
+
+  it('a caller that hangs up mid-download leaves no closure on the target', async () => {
+    const path = await addStorePath(stateDir, 'abandoned-download', randomBytes(24 * 1024 * 1024));
+    const { contentType, body } = inlineRequest('exportRemoteFile', [['derivation', path]]);
+    const { port, pathname } = new URL(env.url);
+    const socket = connect(Number(port), '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write(
+      `POST ${pathname} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: ${contentType}\r\nContent-Length: ${body.length}\r\n` +
+        `SOAPAction: ""\r\nAuthorization: ${basicAuthHeader(env.username, env.password)}\r\n\r\n`,
+    );
+    socket.write(body);
+    // Some of the answer has come: the closure file is on the target and being sent.
+    await new Promise((resolve) => socket.once('data', resolve));
+    socket.destroy();
+    await expectNoneSoon(daemonFilesLeft);
+  });
 });
+
+/** Waits (generously) until `list` answers nothing; the gateway cleans up once the call has ended. */
+async function expectNoneSoon(list: () => Promise<string[]>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let left = await list();
+  while (left.length > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    left = await list();
+  }
+  expect(left).toEqual([]);
+}
 
 async function partBytes(): Promise<number> {
   let total = 0;

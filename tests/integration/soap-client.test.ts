@@ -238,6 +238,9 @@ describe('Dysnomia operations', () => {
 
     expectSuccess(await client(['--target', url, '--clean-snapshots', '--keep', '1', '--container', 'db', '--component', component]), '');
     expectSuccess(await client(['--target', url, '--query-all-snapshots', '-C', 'db', '-c', component]), `${second}\n`);
+    // --keep 0 keeps no generation, as Dysnomia does over SSH.
+    expectSuccess(await client(['--target', url, '--clean-snapshots', '--keep', '0', '--container', 'db', '--component', component]), '');
+    expectSuccess(await client(['--target', url, '--query-all-snapshots', '-C', 'db', '-c', component]), '');
   });
 
   it('--clean-snapshots keeps one generation by default, of every component', async () => {
