@@ -9,6 +9,7 @@
  * Usage: transfer-daemon.js --bus-address ADDR --state-dir DIR   (prints "ready" once on the bus)
  */
 import * as dbus from 'dbus-next';
+import { existsSync } from 'node:fs';
 import { link, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -43,9 +44,19 @@ class BenchDisnix extends DisnixObject {
   export(pid: number, paths: string[]): void {
     setImmediate(() => this.success(pid, paths.slice(0, 1)));
   }
+
+  /** The gateway checks the paths of an export first: here, a path is valid when the file is there. */
+  print_invalid(pid: number, paths: string[]): void {
+    setImmediate(() =>
+      this.success(
+        pid,
+        paths.filter((path) => !existsSync(path)),
+      ),
+    );
+  }
 }
 
-configureDisnixObject(BenchDisnix, { import: { inSignature: 'is' }, export: { inSignature: 'ias' } });
+configureDisnixObject(BenchDisnix, { import: { inSignature: 'is' }, export: { inSignature: 'ias' }, print_invalid: { inSignature: 'ias' } });
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { 'bus-address': { type: 'string' }, 'state-dir': { type: 'string' } }, strict: true });

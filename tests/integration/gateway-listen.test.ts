@@ -153,7 +153,7 @@ describe('--tls-cert and --tls-key: HTTPS served by the gateway', () => {
 
   test('files go both ways over https, and a refused upload says why', async () => {
     const clientTmp = await mkdtemp(join(dir, 'tls-client-'));
-    const withCa = { ...credentials, NODE_EXTRA_CA_CERTS: caFile, TMPDIR: clientTmp };
+    const withCa = { ...credentials(), NODE_EXTRA_CA_CERTS: caFile, TMPDIR: clientTmp };
     const content = randomBytes(8 * 1024 * 1024);
     const path = await addStorePath(env.daemon.stateDir, 'tls-transfer', content);
     const exported = await runClient(['--target', env.url, '--export', '--remotefile', path], withCa);
@@ -163,7 +163,7 @@ describe('--tls-cert and --tls-key: HTTPS served by the gateway', () => {
 
     const refused = await runClient(['--target', env.url, '--import', '--localfile', closure], { ...withCa, DISNIX_SOAP_CLIENT_PASSWORD: 'wrong' });
     expect(refused).toEqual(expect.objectContaining({ code: 1, stderr: expect.stringMatching(/refused the credentials \(HTTP 401 Unauthorized\)/) }));
-    const untrusted = await runClient(['--target', env.url, '--import', '--localfile', closure], { ...credentials, TMPDIR: clientTmp });
+    const untrusted = await runClient(['--target', env.url, '--import', '--localfile', closure], { ...credentials(), TMPDIR: clientTmp });
     expect(untrusted).toEqual(expect.objectContaining({ code: 1, stderr: expect.stringMatching(/its TLS certificate is not trusted \(\w+\)/) }));
   });
 

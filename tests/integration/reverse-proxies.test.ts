@@ -49,6 +49,8 @@ afterAll(async () => {
 }, 30_000);
 
 const refused = /refused the credentials \(HTTP 401 Unauthorized\)\nSet DISNIX_SOAP_CLIENT_USERNAME and DISNIX_SOAP_CLIENT_PASSWORD/;
+/** Without credentials the client says that none are set, and how to set them. */
+const noneSet = /asks for credentials \(HTTP 401 Unauthorized\) and none are set\nSet DISNIX_SOAP_CLIENT_USERNAME and DISNIX_SOAP_CLIENT_PASSWORD/;
 
 function authCases(setup: ProxySetup): void {
   test("right credentials: lock, a second lock fails with the daemon's message, unlock", async () => {
@@ -111,17 +113,17 @@ describe.each(setups)('$kind in front, the gateway on a unix socket (auth: $auth
     authCases(setup);
 
     test.each([
-      ['a wrong password', { DISNIX_SOAP_CLIENT_USERNAME: 'tester', DISNIX_SOAP_CLIENT_PASSWORD: 'wrong' }],
-      ['an unknown user', { DISNIX_SOAP_CLIENT_USERNAME: 'mallory', DISNIX_SOAP_CLIENT_PASSWORD: 'test-password-1' }],
-      ['no credentials', {}],
-    ])('%s: exit 1, the 401 explained, and no job runs', async (_name, credentials) => {
+      ['a wrong password', { DISNIX_SOAP_CLIENT_USERNAME: 'tester', DISNIX_SOAP_CLIENT_PASSWORD: 'wrong' }, refused],
+      ['an unknown user', { DISNIX_SOAP_CLIENT_USERNAME: 'mallory', DISNIX_SOAP_CLIENT_PASSWORD: 'test-password-1' }, refused],
+      ['no credentials', {}, noneSet],
+    ])('%s: exit 1, the 401 explained, and no job runs', async (_name, credentials, explained) => {
       const env = environment(setup);
       let jobs = 0;
       const count = () => (jobs += 1);
       env.gw.gateway.relay.on('started', count);
       const run = await env.client(['--lock', '--profile', `${setup.kind}-refused`], credentials);
       env.gw.gateway.relay.off('started', count);
-      expect(run).toMatchObject({ code: 1, stdout: '', stderr: expect.stringMatching(refused) });
+      expect(run).toMatchObject({ code: 1, stdout: '', stderr: expect.stringMatching(explained) });
       expect(jobs).toBe(0);
     });
   });
