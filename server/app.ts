@@ -6,6 +6,7 @@ import type { JobRelay } from './dbus/job-relay';
 import { faultFor } from './errors/error-catalogue';
 import { continueOnceAdmitted, exemptAddresses } from './http/admission';
 import { createBasicAuth } from './http/basic-auth';
+import type { HtpasswdFile } from './http/htpasswd-file';
 import { callerWentAway } from './http/caller-gone';
 import { type Readiness, healthProbes } from './http/health';
 import { publicUrl } from './http/public-url';
@@ -28,6 +29,8 @@ export interface AppDeps {
   readonly daemonFiles?: DaemonFileRemover;
   /** The operators' page of relayed jobs, at the service's base path (behind the same auth). */
   readonly jobsPage?: JobsPage;
+  /** The --htpasswd file, when the gateway reads it again on SIGHUP. */
+  readonly htpasswd?: HtpasswdFile;
 }
 
 /**
@@ -36,7 +39,7 @@ export interface AppDeps {
  * request form, with files going to disk as they arrive and strict refusal of what no Disnix call
  * holds; the WSDL stays the contract, and other SOAP stacks are tested against it.
  */
-export function createApp({ config, bus, relay, metrics, logger, jobsPage, daemonFiles }: AppDeps): Express {
+export function createApp({ config, bus, relay, metrics, logger, jobsPage, daemonFiles, htpasswd }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   // X-Forwarded-* count only from the proxies of --trust-proxy: req.ip, the WSDL's address.
@@ -44,7 +47,7 @@ export function createApp({ config, bus, relay, metrics, logger, jobsPage, daemo
   app.use(requestId());
   // Before auth: probes carry no credentials, and these answers reveal nothing.
   app.use(healthProbes(bus));
-  const auth = createBasicAuth(config.auth, (reason) => metrics.countAuthFailure(reason), { logger, failureLimit: config.authFailureLimit });
+  const auth = createBasicAuth(config.auth, (reason) => metrics.countAuthFailure(reason), { logger, failureLimit: config.authFailureLimit, htpasswd });
   if (auth) app.use(config.noAuthFrom ? exemptAddresses(config.noAuthFrom, auth) : auth);
   app.use(continueOnceAdmitted);
 

@@ -4,7 +4,9 @@ import type { GatewayConfig } from './config/config';
 import { DisnixBus } from './dbus/bus-connection';
 import { JobRelay } from './dbus/job-relay';
 import { createJobsPage } from './jobs-page/jobs-page';
+import { HtpasswdFile } from './http/htpasswd-file';
 import { listenGateway } from './http/listen-target';
+import { type ReloadReport, fileReloader } from './http/reload-files';
 import type { Logger } from './logging/logger';
 import { DaemonTempFiles, type Identity } from './operations/daemon-temp-files';
 import { drainGateway, trackRequests } from './lifecycle/shutdown';
@@ -14,12 +16,16 @@ import { startMetricsListener } from './metrics/metrics-endpoint';
 export interface Gateway {
   /** The service URL as reachable on the listening address. */
   readonly url: string;
+  /** Which addresses the listener takes, in words (0.0.0.0 takes IPv4 only, for one). */
+  readonly listens: string;
   readonly server: Server;
   readonly bus: DisnixBus;
   readonly relay: JobRelay;
   readonly metrics: GatewayMetrics;
   /** The /metrics URL of the separate listener (--metrics-listen), if there is one. */
   readonly metricsUrl?: string;
+  /** Reads the htpasswd and TLS files again (SIGHUP); says what it read, or what failed. */
+  reloadFiles(): Promise<ReloadReport>;
   /** Stops accepting calls, lets calls in flight end within `graceMs`, ends the rest with a Fault, then disconnects. */
   close(graceMs?: number): Promise<void>;
 }
@@ -38,7 +44,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger, option
   const metrics = createGatewayMetrics({ relay, bus });
   const jobsPage = createJobsPage({ servicePath: config.servicePath, historySize: config.jobHistory, bus });
   const daemonFiles = new DaemonTempFiles(config.daemonTmpDir, logger, options.identity);
-  const app = createApp({ jobsPage, config, bus, relay, metrics, logger, daemonFiles });
+  const htpasswd = config.auth.mode === 'users' && config.auth.htpasswdFile !== undefined ? new HtpasswdFile(config.auth.htpasswdFile, logger) : undefined;
+  const app = createApp({ jobsPage, config, bus, relay, metrics, logger, daemonFiles, htpasswd });
 
   // Once, at start-up, before any call: a gateway that may not clean the daemon's TMPDIR says so
   // here, not per call. A look at one directory's mode: it costs start-up nothing.
@@ -54,7 +61,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, option
     bus.close();
     throw error;
   });
-  const { server, url } = listening;
+  const { server, url, listens } = listening;
   // Jobs run for hours; Node's default request timeout would cut such calls off.
   server.requestTimeout = 0;
   server.headersTimeout = 60_000;
@@ -72,11 +79,13 @@ export async function startGateway(config: GatewayConfig, logger: Logger, option
 
   return {
     url,
+    listens,
     server,
     bus,
     relay,
     metrics,
     metricsUrl: separate?.url,
+    reloadFiles: fileReloader({ server, tls: config.tls, htpasswd }),
     async close(graceMs = 0) {
       separate?.server.close();
       separate?.server.closeAllConnections();

@@ -80,24 +80,56 @@ const SIZE_UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 10
 
 type RawValues = Partial<Record<OptionKey, string | boolean | string[]>>;
 
+/** The values a boolean variable may take, in either case. */
+const BOOLEAN_WORDS: Readonly<Record<string, boolean>> = { true: true, false: false, '1': true, '0': false, yes: true, no: false, on: true, off: false };
+
 /** Flags win over environment variables, which win over defaults. */
 export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv): ParsedCommandLine {
   const raw = readFlags(argv);
   if (raw.help) return { kind: 'help' };
   if (raw.version) return { kind: 'version' };
+  const problems: string[] = [];
   for (const [key, spec] of Object.entries(optionSpecs) as [OptionKey, OptionSpec][]) {
-    const fromEnv = spec.env === undefined ? undefined : env[spec.env];
-    if (raw[key] !== undefined || fromEnv === undefined || fromEnv === '') continue;
-    raw[key] = spec.type === 'boolean' ? /^(1|true|yes|on)$/i.test(fromEnv) : spec.multiple ? [fromEnv] : fromEnv;
+    if (raw[key] !== undefined) continue;
+    const fromEnv = readVariable(spec, env, problems);
+    if (fromEnv === undefined) continue;
+    if (spec.type !== 'boolean') {
+      raw[key] = spec.multiple ? [fromEnv.value] : fromEnv.value;
+      continue;
+    }
+    // A typo such as DISNIX_WEBSERVICE_NO_AUTH=ture must not quietly mean "no".
+    const flag = BOOLEAN_WORDS[fromEnv.value.trim().toLowerCase()];
+    if (flag === undefined) problems.push(`${fromEnv.name}="${fromEnv.value}" is not a yes/no value: use true or false (also 1/0, yes/no, on/off)`);
+    else raw[key] = flag;
   }
-  return { kind: 'run', config: buildConfig(raw, env) };
+  return { kind: 'run', config: buildConfig(raw, env, problems) };
+}
+
+/**
+ * The value of an option's variable, under its name or an older one; an empty variable counts
+ * as unset. Both names set to different values is refused: which one the operator meant
+ * cannot be guessed, and the older name may sit forgotten in a unit file.
+ */
+function readVariable(spec: OptionSpec, env: NodeJS.ProcessEnv, problems: string[]): { name: string; value: string } | undefined {
+  const set = [spec.env, ...(spec.envAliases ?? [])].flatMap((name) => {
+    const value = name === undefined ? undefined : env[name];
+    return name !== undefined && value !== undefined && value !== '' ? [{ name, value }] : [];
+  });
+  const [first, ...others] = set;
+  const differing = others.filter((other) => other.value !== first.value);
+  if (differing.length > 0) {
+    problems.push(
+      `${first.name} and ${differing.map((other) => other.name).join(', ')} (its older name) are both set, to different values: keep ${spec.env} only`,
+    );
+  }
+  return first;
 }
 
 function readFlags(argv: readonly string[]): RawValues {
   const options = Object.fromEntries(
     (Object.values(optionSpecs) as OptionSpec[])
       .filter((spec) => spec.flag !== '')
-      .map((spec) => [spec.flag, { type: spec.type, multiple: spec.multiple ?? false }]),
+      .map((spec) => [spec.flag, { type: spec.type, multiple: spec.multiple ?? false, ...(spec.short ? { short: spec.short } : {}) }]),
   );
   try {
     const { values } = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false });
@@ -108,8 +140,7 @@ function readFlags(argv: readonly string[]): RawValues {
   }
 }
 
-function buildConfig(raw: RawValues, env: NodeJS.ProcessEnv): GatewayConfig {
-  const problems: string[] = [];
+function buildConfig(raw: RawValues, env: NodeJS.ProcessEnv, problems: string[]): GatewayConfig {
   const text = (key: OptionKey): string | undefined => raw[key] as string | undefined;
 
   const port = Number(text('port') ?? 8080);

@@ -4,7 +4,15 @@
  */
 export interface OptionSpec {
   readonly flag: string;
+  /** A one-letter form of the flag (`-h`). */
+  readonly short?: string;
+  /** The variable, named after the flag: DISNIX_WEBSERVICE_<FLAG IN UPPER SNAKE CASE>. */
   readonly env?: string;
+  /**
+   * Earlier names of the variable, still read so that existing unit files keep working; the
+   * variable above is preferred, and both set to different values is a start-up error.
+   */
+  readonly envAliases?: readonly string[];
   readonly type: 'string' | 'boolean';
   readonly multiple?: boolean;
   readonly value?: string;
@@ -13,7 +21,13 @@ export interface OptionSpec {
 
 export const optionSpecs = {
   port: { flag: 'port', env: 'DISNIX_WEBSERVICE_PORT', type: 'string', value: 'PORT', help: 'TCP port to listen on (default: 8080)' },
-  host: { flag: 'host', env: 'DISNIX_WEBSERVICE_HOST', type: 'string', value: 'ADDRESS', help: 'address to listen on (default: 0.0.0.0, every interface)' },
+  host: {
+    flag: 'host',
+    env: 'DISNIX_WEBSERVICE_HOST',
+    type: 'string',
+    value: 'ADDRESS',
+    help: 'address to listen on (default: 0.0.0.0, every IPv4 address of this machine and no IPv6 one); :: takes every IPv6 and every IPv4 address (the gateway turns IPV6_V6ONLY off, whatever net.ipv6.bindv6only says), and fails to start where IPv6 is disabled',
+  },
   path: {
     flag: 'path',
     env: 'DISNIX_WEBSERVICE_PATH',
@@ -70,7 +84,8 @@ export const optionSpecs = {
   },
   listenSocket: {
     flag: 'listen-socket',
-    env: 'DISNIX_WEBSERVICE_SOCKET',
+    env: 'DISNIX_WEBSERVICE_LISTEN_SOCKET',
+    envAliases: ['DISNIX_WEBSERVICE_SOCKET'],
     type: 'string',
     value: 'PATH',
     help: 'listen on this unix socket instead of TCP (for a proxy on the same machine); a stale socket file is replaced, and removed at exit',
@@ -112,7 +127,8 @@ export const optionSpecs = {
   },
   jobTimeout: {
     flag: 'job-timeout',
-    env: 'DISNIX_WEBSERVICE_JOB_TIMEOUTS',
+    env: 'DISNIX_WEBSERVICE_JOB_TIMEOUT',
+    envAliases: ['DISNIX_WEBSERVICE_JOB_TIMEOUTS'],
     type: 'string',
     multiple: true,
     value: '[OP=]DURATION',
@@ -168,8 +184,8 @@ export const optionSpecs = {
     value: 'HOST:PORT',
     help: "serve /metrics (and /healthz, /readyz) on this separate address, without auth, instead of at /metrics behind the service's auth",
   },
-  help: { flag: 'help', type: 'boolean', help: 'show this help and exit' },
-  version: { flag: 'version', type: 'boolean', help: 'show the version and exit' },
+  help: { flag: 'help', short: 'h', type: 'boolean', help: 'show this help and exit' },
+  version: { flag: 'version', short: 'V', type: 'boolean', help: 'show the version and exit' },
 } as const satisfies Record<string, OptionSpec>;
 
 export type OptionKey = keyof typeof optionSpecs;

@@ -18,6 +18,8 @@ export interface BasicAuthOptions {
   readonly failureLimit?: AuthFailureLimit;
   /** Accepted credentials remembered (see AuthCache); tests pass their own to look inside. */
   readonly cache?: AuthCache;
+  /** The htpasswd file of `auth`, made by the caller so that it can have it read again (SIGHUP). */
+  readonly htpasswd?: HtpasswdFile;
 }
 
 /** What the rest of the gateway may know of the caller: the name, never the password. */
@@ -35,7 +37,7 @@ export function createBasicAuth(auth: AuthConfig, onFailure?: (reason: AuthFailu
   if (auth.mode === 'none') return undefined;
   const logger = options.logger ?? silentLogger;
   const fixed = Object.entries(auth.users);
-  const file = auth.htpasswdFile === undefined ? undefined : new HtpasswdFile(auth.htpasswdFile, logger);
+  const file = auth.htpasswdFile === undefined ? undefined : (options.htpasswd ?? new HtpasswdFile(auth.htpasswdFile, logger));
   const limiter = createAuthFailureLimiter(options.failureLimit ?? DEFAULT_AUTH_FAILURE_LIMIT);
   const cache = options.cache ?? new AuthCache();
 

@@ -14,6 +14,8 @@ export class HtpasswdFile {
   /** Bumped whenever the users are replaced: what a cached login remembers of the file. */
   #generation = 0;
   #refreshing: Promise<void> | undefined;
+  /** Why the file let nobody in at its last read; undefined after a good read. */
+  #failure: string | undefined;
 
   constructor(
     readonly path: string,
@@ -38,21 +40,36 @@ export class HtpasswdFile {
     return this.#generation;
   }
 
-  async #refresh(): Promise<void> {
+  /**
+   * Reads the file now, whether it changed or not (SIGHUP): a change that left size and times
+   * alike would otherwise go unseen. Answers how many users it holds, or why it lets none in.
+   */
+  async reload(): Promise<{ readonly users: number; readonly failure?: string }> {
+    await this.#refreshing;
+    this.#refreshing = this.#refresh(true).finally(() => (this.#refreshing = undefined));
+    await this.#refreshing;
+    return { users: this.#users.size, failure: this.#failure };
+  }
+
+  async #refresh(force = false): Promise<void> {
     let stamp: string;
     try {
       const info = await stat(this.path, { bigint: true });
       stamp = `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
     } catch (error) {
-      this.#failClosed(`the htpasswd file ${this.path} cannot be read (${codeOf(error)}): no user of it is let in until it can`, `missing:${codeOf(error)}`);
+      this.#failClosed(
+        `the htpasswd file ${this.path} cannot be read (${codeOf(error)}): no user of it is let in until it can`,
+        `missing:${codeOf(error)}`,
+        force,
+      );
       return;
     }
-    if (stamp === this.#stamp) return;
+    if (stamp === this.#stamp && !force) return;
     let text: string;
     try {
       text = await readFile(this.path, 'utf8');
     } catch (error) {
-      this.#failClosed(`the htpasswd file ${this.path} cannot be read (${codeOf(error)}): no user of it is let in until it can`, `unreadable:${stamp}`);
+      this.#failClosed(`the htpasswd file ${this.path} cannot be read (${codeOf(error)}): no user of it is let in until it can`, `unreadable:${stamp}`, force);
       return;
     }
     const { users, problems } = parseHtpasswd(text);
@@ -60,20 +77,23 @@ export class HtpasswdFile {
     this.#users = users;
     this.#stamp = stamp;
     this.#generation += 1;
+    this.#failure = undefined;
     for (const problem of problems) this.logger.warn(`htpasswd ${this.path}: ${problem} (skipped)`);
-    this.logger.info(first ? 'htpasswd file read' : 'htpasswd file changed; read again', { file: this.path, users: users.size });
+    // A forced read is reported by whoever forced it, in one line with the other files.
+    if (!force) this.logger.info(first ? 'htpasswd file read' : 'htpasswd file changed; read again', { file: this.path, users: users.size });
   }
 
   /**
    * A vanished or unreadable file lets nobody in from it: deleting the file is a way to lock
-   * everyone out, and keeping the old users would make it a silent no-op. Logged once per state.
+   * everyone out, and keeping the old users would make it a silent no-op. Logged once per state, by whoever forced a read if one did.
    */
-  #failClosed(message: string, stamp: string): void {
+  #failClosed(message: string, stamp: string, forced: boolean): void {
+    this.#failure = message;
     if (this.#stamp === stamp) return;
     this.#users = new Map();
     this.#stamp = stamp;
     this.#generation += 1;
-    this.logger.error(message);
+    if (!forced) this.logger.error(message);
   }
 }
 

@@ -12,6 +12,8 @@ export interface ListeningServer {
   readonly url: string;
   /** Its connections closing gently after an early answer (see lingering-close). */
   readonly gentleClose: GentleClose;
+  /** Which addresses it takes, in words: what an operator needs to know of 0.0.0.0 or ::. */
+  readonly listens: string;
   /** Removes what listening left behind (the socket file); call once the server closed. */
   cleanup(): Promise<void>;
 }
@@ -31,13 +33,37 @@ export async function listenGateway(app: RequestListener, config: GatewayConfig)
       server,
       gentleClose,
       url: `${scheme}://unix:${socket.path}:${config.servicePath}`,
+      listens: `the unix socket ${socket.path} only, no TCP port`,
       cleanup: () => unlink(socket.path).catch(ignoreMissing),
     };
   }
   await listening(server, () => server.listen(config.port, config.host));
   const { port } = server.address() as AddressInfo;
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
-  return { server, gentleClose, url: `${scheme}://${host}:${port}${config.servicePath}`, cleanup: async () => {} };
+  return {
+    server,
+    gentleClose,
+    url: `${scheme}://${reachableHost(config.host)}:${port}${config.servicePath}`,
+    listens: describeHost(config.host, port),
+    cleanup: async () => {},
+  };
+}
+
+/** A host to put in the URL: a wildcard address names no machine, so its loopback stands in. */
+function reachableHost(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/**
+ * What the listening address takes. Node opens an IPv6 socket with IPV6_V6ONLY off, so ::
+ * takes IPv4 as well whatever net.ipv6.bindv6only says; 0.0.0.0 is an IPv4 socket and takes
+ * no IPv6 at all (the tests pin both).
+ */
+export function describeHost(host: string, port: number): string {
+  if (host === '0.0.0.0') return `every IPv4 address of this machine, port ${port}; no IPv6 (--host :: takes both)`;
+  if (host === '::') return `every IPv6 and every IPv4 address of this machine, port ${port}`;
+  return `${host} port ${port} only`;
 }
 
 async function listenOnSocket(server: Server, socket: SocketConfig): Promise<void> {

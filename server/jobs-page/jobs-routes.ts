@@ -56,6 +56,7 @@ export function createJobsRouter(deps: JobsRoutesDeps): Router {
   });
   for (const [name, type] of [
     ['jobs-page.js', 'text/javascript'],
+    ['jobs-page-format.js', 'text/javascript'],
     ['jobs-page.css', 'text/css'],
     ['favicon.svg', 'image/svg+xml'],
   ]) {

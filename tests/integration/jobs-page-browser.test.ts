@@ -108,6 +108,44 @@ test('filters by outcome and by operation', async () => {
   await page.locator('#summary', { hasText: /^3 jobs, most recent first/ }).waitFor();
 });
 
+test('opened as http://user:password@host/..., as operators often do, the page fills its table all the same', async () => {
+  // A context of its own, without stored credentials: the login comes from the address alone.
+  // UTC, so that the date and time shown can be checked against the job's UTC start.
+  const context = await browser.newContext({ timezoneId: 'UTC' });
+  const withCredentials = await context.newPage();
+  const errors: string[] = [];
+  withCredentials.on('console', (message) => {
+    if (message.type() === 'error') errors.push(message.text());
+  });
+  withCredentials.on('pageerror', (error) => errors.push(error.message));
+  try {
+    const address = new URL('/DisnixWebService/', new URL(env.url).origin);
+    address.username = encodeURIComponent(env.username);
+    address.password = encodeURIComponent(env.password);
+    await withCredentials.goto(address.href);
+    // Whatever the first answer was, it must be the list, not "The gateway did not answer: ...".
+    await withCredentials.locator('#summary', { hasText: /^(?!Loading)/ }).waitFor();
+    expect(await withCredentials.locator('#summary').textContent()).toMatch(/^3 jobs, most recent first/);
+    expect(await withCredentials.locator('#jobs tbody tr').count()).toBe(3);
+    await withCredentials.locator('#daemon.ready').waitFor();
+
+    // The start: date and time; the duration: a unit and a sensible number of digits.
+    const first = withCredentials.locator('#jobs tbody tr').first();
+    const started = await first.locator('time').getAttribute('datetime');
+    expect(await first.locator('time').textContent()).toBe(started!.slice(0, 19).replace('T', ' '));
+    expect(await first.locator('td').nth(6).textContent()).toMatch(/^(\d{1,3} ms|\d\.\d s|\d{1,2} s|\d{1,2} min \d\d s|\d{1,2} h \d\d min)$/);
+
+    // The job's log opens and streams too (EventSource, same rule as fetch).
+    await first.locator('.job-link').click();
+    await withCredentials.locator('#log-panel.failed').waitFor();
+    await withCredentials.locator('#log .bad', { hasText: HOSTILE }).waitFor();
+    expect(await withCredentials.locator('#log-raw').getAttribute('href')).not.toContain('@');
+    expect(errors).toEqual([]);
+  } finally {
+    await context.close();
+  }
+});
+
 test('the page broke no rule of its own Content-Security-Policy', () => {
   expect(problems).toEqual([]);
 });

@@ -21,13 +21,18 @@
     return node;
   };
 
-  function formatDuration(ms) {
-    if (ms < 10000) return `${(ms / 1000).toFixed(1)} s`;
-    const s = Math.round(ms / 1000);
-    if (s < 60) return `${s} s`;
-    if (s < 3600) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
-    return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')} min`;
-  }
+  const { formatDuration, formatTimestamp } = globalThis.jobsPageFormat;
+
+  // The page's own URLs, without the user and password an operator may have typed into the
+  // address (http://user:password@host/...): fetch() refuses any URL that holds credentials,
+  // and a relative one inherits them from the page. The browser still sends the login it made
+  // for the page.
+  const pageUrl = (path) => {
+    const url = new URL(path, location.href);
+    url.username = '';
+    url.password = '';
+    return url.href;
+  };
 
   function row(job) {
     const tr = el('tr', `outcome-${job.outcome}`);
@@ -44,9 +49,9 @@
       args.append(span, ' ');
     }
     const started = new Date(job.startedAt);
-    const time = el('time', '', started.toLocaleTimeString());
+    const time = el('time', '', formatTimestamp(started));
     time.dateTime = job.startedAt;
-    time.title = started.toLocaleString();
+    time.title = `${job.startedAt.replace('T', ' ').replace(/\.\d+Z$/, '')} UTC`;
     const outcome = el('span', `badge ${job.outcome}`, job.outcome);
     if (job.message) outcome.title = job.message;
     const cells = [open, el('code', '', job.operation), null, job.user ?? '—', job.client ?? '—', time, formatDuration(job.durationMs), outcome];
@@ -70,7 +75,7 @@
     if (outcomeFilter.value) query.set('outcome', outcomeFilter.value);
     if (operationFilter.value) query.set('operation', operationFilter.value);
     try {
-      const response = await fetch(`api/jobs?${query}`, { cache: 'no-store' });
+      const response = await fetch(pageUrl(`api/jobs?${query}`), { cache: 'no-store' });
       if (!response.ok) throw new Error(`${response.status} ${await response.text()}`);
       const text = await response.text();
       if (text !== shownText) render(JSON.parse(text), text);
@@ -134,9 +139,9 @@
       return;
     }
     $('log-raw').hidden = false;
-    $('log-raw').href = `api/jobs/${job.jobId}/log`;
+    $('log-raw').href = pageUrl(`api/jobs/${job.jobId}/log`);
     $('log-status').textContent = 'Running: the log follows live…';
-    stream = new EventSource(`api/jobs/${job.jobId}/log/stream`);
+    stream = new EventSource(pageUrl(`api/jobs/${job.jobId}/log/stream`));
     stream.addEventListener('log', (event) => appendText(JSON.parse(event.data).text));
     stream.addEventListener('notice', (event) => addLine(`${JSON.parse(event.data).text}\n`, 'line notice'));
     stream.addEventListener('end', (event) => {

@@ -1,8 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { GatewayConfig } from '../../../../server/config/config';
-import { optionSpecs } from '../../../../server/config/options';
+import { type GatewayConfig, parseCommandLine } from '../../../../server/config/config';
+import { type OptionSpec, optionSpecs } from '../../../../server/config/options';
 import { usageText } from '../../../../server/config/usage';
 import { configFrom, configProblems } from '../../../../testing/config-helpers';
 
@@ -73,4 +73,66 @@ test('--help documents every flag and environment variable', () => {
     if (spec.flag) expect(help).toContain(`--${spec.flag}`);
     if ('env' in spec) expect(help).toContain(spec.env);
   }
+});
+
+test('-h and -V are --help and --version', () => {
+  expect(parseCommandLine(['-h'], {})).toEqual({ kind: 'help' });
+  expect(parseCommandLine(['-V'], {})).toEqual({ kind: 'version' });
+});
+
+test('--help fits 80 columns, as the client does', () => {
+  const lines = usageText().split('\n');
+  expect(lines.filter((line) => line.length > 80)).toEqual([]);
+  expect(lines).toContain('  -h, --help                  show this help and exit.');
+  expect(lines).toContain('  -V, --version               show the version and exit.');
+});
+
+test("every variable is named after its flag: DISNIX_WEBSERVICE_ and the flag's words", () => {
+  for (const spec of Object.values(optionSpecs) as OptionSpec[]) {
+    if (spec.flag && spec.env) expect(spec.env).toBe(`DISNIX_WEBSERVICE_${spec.flag.toUpperCase().replaceAll('-', '_')}`);
+  }
+});
+
+describe('variables renamed to match their flags; the older names still work', () => {
+  const renamed: [string, string, string, (config: GatewayConfig) => unknown, unknown][] = [
+    ['DISNIX_WEBSERVICE_LISTEN_SOCKET', 'DISNIX_WEBSERVICE_SOCKET', '/run/dw/gw.sock', (c) => c.socket?.path, '/run/dw/gw.sock'],
+    ['DISNIX_WEBSERVICE_JOB_TIMEOUT', 'DISNIX_WEBSERVICE_JOB_TIMEOUTS', 'lock=5m', (c) => c.jobTimeouts.lock, 300_000],
+  ];
+  test.each(renamed)('%s, or the older %s', (name, older, value, read, expected) => {
+    expect(read(run([], { ...credentials, [name]: value }))).toEqual(expected);
+    expect(read(run([], { ...credentials, [older]: value }))).toEqual(expected);
+    // The same value under both names, as during a migration, is no conflict.
+    expect(read(run([], { ...credentials, [name]: value, [older]: value }))).toEqual(expected);
+  });
+
+  test('both names with different values: refused, naming both and which to keep', () => {
+    expect(problems([], { ...credentials, DISNIX_WEBSERVICE_LISTEN_SOCKET: '/run/a.sock', DISNIX_WEBSERVICE_SOCKET: '/run/b.sock' })).toEqual([
+      'DISNIX_WEBSERVICE_LISTEN_SOCKET and DISNIX_WEBSERVICE_SOCKET (its older name) are both set, to different values: keep DISNIX_WEBSERVICE_LISTEN_SOCKET only',
+    ]);
+  });
+
+  test('--help names the new variable first and the older one as an alias', () => {
+    const help = usageText().replace(/\n\s+/g, ' ');
+    expect(help).toContain('Variable: DISNIX_WEBSERVICE_LISTEN_SOCKET. Also read under its older name DISNIX_WEBSERVICE_SOCKET.');
+    expect(help).toContain('Variable: DISNIX_WEBSERVICE_JOB_TIMEOUT. Also read under its older name DISNIX_WEBSERVICE_JOB_TIMEOUTS.');
+  });
+});
+
+describe('yes/no variables', () => {
+  const host = { ...credentials, DISNIX_WEBSERVICE_HOST: '127.0.0.1' };
+  test.each(['true', 'TRUE', '1', 'yes', 'Yes', 'on'])('%s means yes', (value) => {
+    expect(run([], { ...host, DISNIX_WEBSERVICE_NO_AUTH: value }).auth).toEqual({ mode: 'none' });
+  });
+  test.each(['false', 'False', '0', 'no', 'off'])('%s means no', (value) => {
+    expect(run([], { ...host, DISNIX_WEBSERVICE_NO_AUTH: value }).auth.mode).toBe('users');
+  });
+  test('anything else stops the start, naming the variable and the values it takes', () => {
+    expect(problems([], { ...host, DISNIX_WEBSERVICE_NO_AUTH: 'banana' })).toEqual([
+      'DISNIX_WEBSERVICE_NO_AUTH="banana" is not a yes/no value: use true or false (also 1/0, yes/no, on/off)',
+    ]);
+    expect(problems([], { ...host, DISNIX_WEBSERVICE_SESSION_BUS: 'ture' })).toEqual([expect.stringMatching(/^DISNIX_WEBSERVICE_SESSION_BUS="ture" is not/)]);
+  });
+  test('a flag given on the command line wins, and its variable is not read', () => {
+    expect(run(['--no-auth'], { ...host, DISNIX_WEBSERVICE_NO_AUTH: 'banana' }).auth).toEqual({ mode: 'none' });
+  });
 });
