@@ -1,60 +1,65 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { getOperation, operationNames, type CliValueOption, type Operation } from '../protocol/operations';
+import { type CommandManual, helpText } from '../protocol/command-manual';
 import { generalOptions, operationShortFlags, SHELL_FLAG, valueOptions, type OptionSpec } from './cli';
 
-const COLUMN = 30;
-const WIDTH = 80;
-
-/** The `--help` text, generated from the operations table. */
+/** The `--help` text: the manual, wrapped to 80 columns. */
 export function usageText(): string {
-  const operationLines = operationNames.flatMap((name) => {
+  return helpText(clientManual());
+}
+
+/** What `--help` and the man page disnix-soap-client(1) say, from the operations and option tables. */
+export function clientManual(): CommandManual {
+  const operationEntries = operationNames.flatMap((name) => {
     const operation = getOperation(name);
     if (operation.cli === undefined) return [];
     const { flag, transfer } = operation.cli;
-    const label = `${shortPrefix(operationShortFlags[flag])}--${flag}${transfer ? ` --${transfer}` : ''}${pathHint(operation)}`;
-    return [formatEntry(label, operation.summary)];
+    return [{ label: `${shortPrefix(operationShortFlags[flag])}--${flag}${transfer ? ` --${transfer}` : ''}${pathHint(operation)}`, text: operation.summary }];
   });
-  return [
-    'Usage: disnix-soap-client --target URL OPERATION [OPTION]... [PATH]...',
-    '',
-    ...wrap(
+  return {
+    name: 'disnix-soap-client',
+    section: 1,
+    summary: 'run one Disnix deployment operation on a target through its disnix-webservice gateway',
+    synopsis: 'disnix-soap-client --target URL OPERATION [OPTION]... [PATH]...',
+    description:
       'Runs one Disnix deployment operation on a target machine through its disnix-webservice SOAP ' +
-        'gateway. The Disnix tools run it for every remote step when DISNIX_CLIENT_INTERFACE=disnix-soap-client ' +
-        'and DISNIX_TARGET_PROPERTY=targetEPR. Results go to stdout, one per line; messages go to stderr.',
-      WIDTH,
-    ),
-    '',
-    'Operations (exactly one):',
-    ...operationLines,
-    formatEntry(`${shortPrefix(undefined)}--${SHELL_FLAG}`, 'Not available over SOAP; use disnix-ssh-client for shell sessions'),
-    '',
-    'Options of the operations:',
-    ...(Object.keys(valueOptions) as CliValueOption[]).map((option) =>
-      formatEntry(optionLabel(valueOptions[option]), `${valueOptions[option].description}. Used by ${usersOf(option)}`),
-    ),
-    '',
-    'General options:',
-    ...generalOptions.map((spec) => formatEntry(optionLabel(spec), spec.description)),
-    '',
-    'Environment:',
-    formatEntry('DISNIX_PROFILE', 'Default for --profile'),
-    formatEntry('DISNIX_SOAP_CLIENT_USERNAME', 'User name for HTTP basic authentication'),
-    formatEntry('DISNIX_SOAP_CLIENT_PASSWORD', 'Password for HTTP basic authentication'),
-    formatEntry('DISNIX_SOAP_CLIENT_PASSWORD_FILE', 'File whose first line is the password, instead of DISNIX_SOAP_CLIENT_PASSWORD'),
-    formatEntry('DISNIX_SOAP_CLIENT_CONNECT_TIMEOUT', 'Default for --connect-timeout'),
-    formatEntry('DISNIX_SOAP_CLIENT_IDLE_TIMEOUT', 'Default for --idle-timeout'),
-    formatEntry('NODE_EXTRA_CA_CERTS', 'PEM file of extra CAs to trust for https:// targets'),
-    '',
-    ...wrap(
-      'Credentials may also be given in the target URL, http://USER:PASSWORD@HOST:PORT/... (percent-encoded); ' +
-        'the variables take precedence, each part on its own.',
-      WIDTH,
-    ),
-    '',
-    'Exit status: 0 on success, 1 on any failure (the message is on stderr).',
-    '',
-  ].join('\n');
+      'gateway. The Disnix tools run it for every remote step when DISNIX_CLIENT_INTERFACE=disnix-soap-client ' +
+      'and DISNIX_TARGET_PROPERTY=targetEPR. Results go to stdout, one per line; messages go to stderr.',
+    sections: [
+      {
+        title: 'Operations (exactly one)',
+        entries: [
+          ...operationEntries,
+          { label: `${shortPrefix(undefined)}--${SHELL_FLAG}`, text: 'Not available over SOAP; use disnix-ssh-client for shell sessions' },
+        ],
+      },
+      {
+        title: 'Options of the operations',
+        entries: (Object.keys(valueOptions) as CliValueOption[]).map((option) => ({
+          label: optionLabel(valueOptions[option]),
+          text: `${valueOptions[option].description}. Used by ${usersOf(option)}`,
+        })),
+      },
+      { title: 'General options', entries: generalOptions.map((spec) => ({ label: optionLabel(spec), text: spec.description })) },
+      {
+        title: 'Environment',
+        text:
+          'Credentials may also be given in the target URL, http://USER:PASSWORD@HOST:PORT/... (percent-encoded); ' +
+          'the variables take precedence, each part on its own.',
+        entries: [
+          { label: 'DISNIX_PROFILE', text: 'Default for --profile' },
+          { label: 'DISNIX_SOAP_CLIENT_USERNAME', text: 'User name for HTTP basic authentication' },
+          { label: 'DISNIX_SOAP_CLIENT_PASSWORD', text: 'Password for HTTP basic authentication' },
+          { label: 'DISNIX_SOAP_CLIENT_PASSWORD_FILE', text: 'File whose first line is the password, instead of DISNIX_SOAP_CLIENT_PASSWORD' },
+          { label: 'DISNIX_SOAP_CLIENT_CONNECT_TIMEOUT', text: 'Default for --connect-timeout' },
+          { label: 'DISNIX_SOAP_CLIENT_IDLE_TIMEOUT', text: 'Default for --idle-timeout' },
+          { label: 'NODE_EXTRA_CA_CERTS', text: 'PEM file of extra CAs to trust for https:// targets' },
+        ],
+      },
+      { title: 'Exit status', text: '0 on success, 1 on any failure (the message is on stderr).' },
+    ],
+  };
 }
 
 /** The `--version` text. */
@@ -84,28 +89,6 @@ function usersOf(option: CliValueOption): string {
     return uses && operation.cli ? [`--${operation.cli.flag}`] : [];
   });
   return [...new Set(flags)].join(', ');
-}
-
-function formatEntry(label: string, description: string): string {
-  const indent = ' '.repeat(COLUMN);
-  const lines = wrap(description, WIDTH - COLUMN);
-  const first = `  ${label}`;
-  const head = first.length < COLUMN - 1 ? `${first.padEnd(COLUMN)}${lines[0]}` : `${first}\n${indent}${lines[0]}`;
-  return [head, ...lines.slice(1).map((line) => indent + line)].join('\n');
-}
-
-function wrap(text: string, width: number): string[] {
-  const lines: string[] = [];
-  let line = '';
-  for (const word of text.split(' ')) {
-    if (line !== '' && line.length + 1 + word.length > width) {
-      lines.push(line);
-      line = word;
-    } else {
-      line = line === '' ? word : `${line} ${word}`;
-    }
-  }
-  return [...lines, line];
 }
 
 /** Reads the version from the project's package.json, above both the sources and dist/. */
