@@ -50,7 +50,7 @@ describe('the packed package', () => {
   }, 180_000);
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-  test('holds the runtime build, the WSDL, the proxy configurations, README and LICENSE, and nothing of the sources, tests, demo or bench', () => {
+  test('holds the runtime build, the WSDL, the man pages, the proxy configurations, README and LICENSE, and nothing of the sources, tests, demo or bench', () => {
     for (const file of [
       'LICENSE',
       'README.md',
@@ -59,6 +59,8 @@ describe('the packed package', () => {
       'dist/server/main.js',
       'dist/soap-client/main.js',
       'dist/wsdl/DisnixWebService.wsdl',
+      'dist/man/disnix-soap-client.1',
+      'dist/man/disnix-webservice.8',
     ]) {
       expect(packed).toContain(file);
     }
