@@ -100,16 +100,22 @@ export class SoapStreamReader<S extends InlineSink> {
     });
   }
 
-  /** Feeds the next piece of the message; resolves once its file content is written. */
-  async write(text: string): Promise<void> {
-    let pos = 0;
+  /**
+   * Feeds the next piece of the message. Markup is read at once; where file content must be
+   * written first, answers a promise of that (a message without files never waits).
+   */
+  write(text: string): void | Promise<void> {
+    return this.#writeFrom(text, 0);
+  }
+
+  #writeFrom(text: string, from: number): void | Promise<void> {
+    let pos = from;
     while (pos < text.length) {
       if (this.#inBinaryContent()) {
         const lt = text.indexOf('<', pos);
         const end = lt < 0 ? text.length : lt;
-        if (end > pos) await this.#binaryText(text.slice(pos, end));
-        pos = end;
-        if (lt < 0) break;
+        if (lt < 0) return end > pos ? this.#binaryText(text.slice(pos, end)) : undefined;
+        if (end > pos) return this.#binaryText(text.slice(pos, end)).then(() => this.#writeFrom(text, end));
       }
       const gt = text.indexOf('>', pos);
       const end = gt < 0 ? text.length : gt + 1;
@@ -121,7 +127,7 @@ export class SoapStreamReader<S extends InlineSink> {
       this.#feed(text.slice(pos, end));
       this.#inTag = gt < 0;
       pos = end;
-      await this.#settle();
+      if (this.#pending.length > 0) return this.#settle().then(() => this.#writeFrom(text, end));
     }
   }
 
