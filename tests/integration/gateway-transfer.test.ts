@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
-import { connect } from 'node:net';
+import { type Socket, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -132,13 +132,7 @@ describe('uploads that must not be imported', () => {
   it('a client that disconnects mid-upload leaves no file behind and nothing imported', async () => {
     const before = (await importsFromUploadDir()).length;
     const { contentType, body } = mtomRequest('importLocalFile', [['closure', randomBytes(8 * 1024 * 1024)]]);
-    const { port, pathname } = new URL(env.url);
-    const socket = connect(Number(port), '127.0.0.1');
-    await new Promise((resolve) => socket.once('connect', resolve));
-    socket.write(
-      `POST ${pathname} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: ${contentType}\r\nContent-Length: ${body.length}\r\n` +
-        `SOAPAction: ""\r\nAuthorization: ${basicAuthHeader(env.username, env.password)}\r\n\r\n`,
-    );
+    const socket = await rawPost(contentType, body.length);
     socket.write(body.subarray(0, 3 * 1024 * 1024));
     // The upload streams to disk as it arrives: its file grows before the body is complete.
     const deadline = Date.now() + 10_000;
@@ -218,13 +212,7 @@ describe('the regular path is untouched', () => {
   it('a caller that hangs up mid-download leaves no closure on the target', async () => {
     const path = await addStorePath(stateDir, 'abandoned-download', randomBytes(24 * 1024 * 1024));
     const { contentType, body } = inlineRequest('exportRemoteFile', [['derivation', path]]);
-    const { port, pathname } = new URL(env.url);
-    const socket = connect(Number(port), '127.0.0.1');
-    await new Promise((resolve) => socket.once('connect', resolve));
-    socket.write(
-      `POST ${pathname} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: ${contentType}\r\nContent-Length: ${body.length}\r\n` +
-        `SOAPAction: ""\r\nAuthorization: ${basicAuthHeader(env.username, env.password)}\r\n\r\n`,
-    );
+    const socket = await rawPost(contentType, body.length);
     socket.write(body);
     // Some of the answer has come: the closure file is on the target and being sent.
     await new Promise((resolve) => socket.once('data', resolve));
@@ -251,4 +239,16 @@ async function partBytes(): Promise<number> {
     for (const name of await readdir(parts).catch(() => [])) total += (await stat(join(parts, name)).catch(() => ({ size: 0 }))).size;
   }
   return total;
+}
+
+/** A POST of the service on a raw socket, its headers sent: the test writes (some of) the body itself, then hangs up. */
+async function rawPost(contentType: string, contentLength: number): Promise<Socket> {
+  const { port, pathname } = new URL(env.url);
+  const socket = connect(Number(port), '127.0.0.1');
+  await new Promise((resolve) => socket.once('connect', resolve));
+  socket.write(
+    `POST ${pathname} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: ${contentType}\r\nContent-Length: ${contentLength}\r\n` +
+      `SOAPAction: ""\r\nAuthorization: ${basicAuthHeader(env.username, env.password)}\r\n\r\n`,
+  );
+  return socket;
 }
