@@ -60,9 +60,49 @@ export interface TransferBenchOptions {
 
 export async function measureTransfers(options: TransferBenchOptions = {}): Promise<TransferBenchResult> {
   const log = options.log ?? (() => {});
+  const rig = await startTransferRig(options);
+  try {
+    const notes: string[] = [];
+    const sizes: TransferSizeResult[] = [];
+    for (const bytes of options.sizes ?? DEFAULT_SIZES) {
+      if (options.deadline !== undefined && Date.now() > options.deadline) {
+        notes.push(`${sizeLabel(bytes)} not measured: out of time`);
+        continue;
+      }
+      log(`transfer: ${sizeLabel(bytes)}`);
+      sizes.push(await measureSize(rig, bytes, log));
+    }
+    const machine = {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
+      memoryGiB: Math.round(totalmem() / 1024 ** 3),
+      node: process.version,
+    };
+    return { startedAt: new Date().toISOString(), machine, scp: rig.scpStatus, sizes, notes };
+  } finally {
+    await rig.close();
+  }
+}
+
+/** What every transfer runs against: a scratch directory, a private bus with the stand-in daemon, and an sshd when asked for. */
+export interface TransferRig {
+  readonly work: string;
+  readonly busAddress: string;
+  readonly scp?: ScpTarget;
+  /** Whether scp can be measured, or why not. */
+  readonly scpStatus: string;
+  /** Stops all of it and removes the scratch directory. */
+  close(): Promise<void>;
+}
+
+export async function startTransferRig(options: Pick<TransferBenchOptions, 'tmpDir' | 'scp' | 'installOpenssh' | 'log'>): Promise<TransferRig> {
+  const log = options.log ?? (() => {});
   const work = await mkdtemp(join(options.tmpDir ?? tmpdir(), 'transfer-bench-'));
-  const notes: string[] = [];
   const cleanups: (() => unknown)[] = [];
+  const close = async () => {
+    for (const cleanup of cleanups.reverse()) await Promise.resolve(cleanup()).catch(() => undefined);
+    await rm(work, { recursive: true, force: true });
+  };
   try {
     const bus = await startPrivateBus({ dir: join(work, 'bus') });
     cleanups.push(() => bus.stop());
@@ -79,60 +119,33 @@ export async function measureTransfers(options: TransferBenchOptions = {}): Prom
     if (options.scp !== false) {
       if (!ensureOpenssh(options.installOpenssh === true, log)) scpStatus = 'not measured: no sshd here (Debian package openssh-server)';
       else {
-        scp = scpTarget(await startLoopbackSshd(join(work, 'sshd')));
-        cleanups.push(() => scp?.stop());
+        const target = scpTarget(await startLoopbackSshd(join(work, 'sshd')));
+        scp = target;
+        cleanups.push(() => target.stop());
         scpStatus = 'measured against an sshd of our own on a loopback port (default cipher)';
       }
     }
-    const sizes: TransferSizeResult[] = [];
-    for (const bytes of options.sizes ?? DEFAULT_SIZES) {
-      if (options.deadline !== undefined && Date.now() > options.deadline) {
-        notes.push(`${sizeLabel(bytes)} not measured: out of time`);
-        continue;
-      }
-      log(`transfer: ${sizeLabel(bytes)}`);
-      sizes.push(await measureSize(work, bus.address, bytes, scp, log));
-    }
-    const machine = {
-      cpus: cpus().length,
-      cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
-      memoryGiB: Math.round(totalmem() / 1024 ** 3),
-      node: process.version,
-    };
-    return { startedAt: new Date().toISOString(), machine, scp: scpStatus, sizes, notes };
-  } finally {
-    for (const cleanup of cleanups.reverse()) await Promise.resolve(cleanup()).catch(() => undefined);
-    await rm(work, { recursive: true, force: true });
+    return { work, busAddress: bus.address, scp, scpStatus, close };
+  } catch (error) {
+    await close();
+    throw error;
   }
 }
 
-async function measureSize(
-  work: string,
-  busAddress: string,
-  bytes: number,
-  scp: ScpTarget | undefined,
-  log: (message: string) => void,
-): Promise<TransferSizeResult> {
+async function measureSize(rig: TransferRig, bytes: number, log: (message: string) => void): Promise<TransferSizeResult> {
+  const { work, scp } = rig;
   const payload = join(work, 'payload');
   await writePayload(payload, bytes);
-  const expected = await digest(payload);
-  const check = async (path: string, finished: Finished): Promise<TransferMeasure> => {
-    const intact = (await digest(path)) === expected;
-    await rm(path, { force: true });
-    return { seconds: finished.seconds, mibPerSecond: bytes / MIB / finished.seconds, intact, clientPeakRssMiB: finished.peakRssMiB };
-  };
   try {
-    const gateway = await measureGateway(work, busAddress, payload, check);
+    const check = await checker(payload, bytes);
+    const gateway = await measureGateway(work, rig.busAddress, payload, check);
     log(`  gateway: up ${gateway.upload.mibPerSecond.toFixed(0)} MiB/s, down ${gateway.download.mibPerSecond.toFixed(0)} MiB/s`);
     const plainHttp = await measurePlainHttp(work, payload, check);
     log(`  plain HTTP: up ${plainHttp.upload.mibPerSecond.toFixed(0)} MiB/s, down ${plainHttp.download.mibPerSecond.toFixed(0)} MiB/s`);
     let scpPair: DirectionPair | undefined;
     if (scp) {
-      const copy = join(work, 'scp-copy');
-      const upload = await check(copy, await runMeasured('scp', [...scp.options, payload, `${scp.login}:${copy}`], process.env, work));
-      const download = await check(copy, await runMeasured('scp', [...scp.options, `${scp.login}:${payload}`, copy], process.env, work));
-      scpPair = { upload, download };
-      log(`  scp: up ${upload.mibPerSecond.toFixed(0)} MiB/s, down ${download.mibPerSecond.toFixed(0)} MiB/s`);
+      scpPair = await measureScp(scp, work, payload, check);
+      log(`  scp: up ${scpPair.upload.mibPerSecond.toFixed(0)} MiB/s, down ${scpPair.download.mibPerSecond.toFixed(0)} MiB/s`);
     }
     return { label: sizeLabel(bytes), bytes, gateway, plainHttp, scp: scpPair };
   } finally {
@@ -140,9 +153,28 @@ async function measureSize(
   }
 }
 
-type Check = (path: string, finished: Finished) => Promise<TransferMeasure>;
+/** Checks that a received file has the payload's digest, then removes it; the rate is the payload's size over the time taken. */
+export type Check = (path: string, finished: Finished) => Promise<TransferMeasure>;
 
-async function measureGateway(work: string, busAddress: string, payload: string, check: Check): Promise<DirectionPair> {
+export async function checker(payload: string, bytes: number): Promise<Check> {
+  const expected = await digest(payload);
+  return async (path, finished) => {
+    const intact = (await digest(path)) === expected;
+    await rm(path, { force: true });
+    return { seconds: finished.seconds, mibPerSecond: bytes / MIB / finished.seconds, intact, clientPeakRssMiB: finished.peakRssMiB };
+  };
+}
+
+/** scp of the payload to the sshd and back, with `extra` options (e.g. -C). */
+export async function measureScp(scp: ScpTarget, work: string, payload: string, check: Check, extra: readonly string[] = []): Promise<DirectionPair> {
+  const copy = join(work, 'scp-copy');
+  const options = [...extra, ...scp.options];
+  const upload = await check(copy, await runMeasured('scp', [...options, payload, `${scp.login}:${copy}`], process.env, work));
+  const download = await check(copy, await runMeasured('scp', [...options, `${scp.login}:${payload}`, copy], process.env, work));
+  return { upload, download };
+}
+
+export async function measureGateway(work: string, busAddress: string, payload: string, check: Check): Promise<DirectionPair> {
   const port = await freeLoopbackPort();
   const uploads = join(work, 'uploads');
   const clientTmp = join(work, 'client-tmp');
@@ -177,7 +209,7 @@ async function measureGateway(work: string, busAddress: string, payload: string,
   }
 }
 
-async function measurePlainHttp(work: string, payload: string, check: Check): Promise<DirectionPair> {
+export async function measurePlainHttp(work: string, payload: string, check: Check): Promise<DirectionPair> {
   const port = await freeLoopbackPort();
   const served = join(work, 'served');
   await mkdir(served, { recursive: true });
@@ -202,7 +234,7 @@ async function checkKeep(path: string, finished: Finished, check: Check): Promis
   return check(twin, finished);
 }
 
-interface ScpTarget {
+export interface ScpTarget {
   readonly options: readonly string[];
   readonly login: string;
   stop(): void;
