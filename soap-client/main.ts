@@ -13,8 +13,8 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
   try {
     const request = parseCommandLine(argv, env);
     if (request.kind === 'help' || request.kind === 'version') {
-      const { usageText, versionText } = await import('./usage');
-      process.stdout.write(request.kind === 'help' ? usageText() : versionText());
+      // --version loads neither the manual nor its helpers.
+      process.stdout.write(request.kind === 'help' ? (await import('./usage')).usageText() : (await import('./version')).versionText());
       return 0;
     }
     const operation = getOperation(request.call.operation);
