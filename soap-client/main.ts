@@ -13,26 +13,34 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
   try {
     const request = parseCommandLine(argv, env);
     if (request.kind === 'help' || request.kind === 'version') {
-      const { usageText, versionText } = await import('./usage');
-      process.stdout.write(request.kind === 'help' ? usageText() : versionText());
+      // --version loads neither the manual nor its helpers.
+      process.stdout.write(request.kind === 'help' ? (await import('./usage')).usageText() : (await import('./version')).versionText());
       return 0;
     }
     const operation = getOperation(request.call.operation);
     const connection = { url: request.target, authorization: basicAuthorization(request.target, env), timeouts: request.timeouts };
     if (movesFileContents(operation)) {
       const { runTransfer } = await import('./transfer-command');
-      process.stdout.write(await runTransfer(request, connection));
+      writeResult(await runTransfer(request, connection));
       return 0;
     }
     // Loaded only now: the XML parser and the HTTP stack are not needed for usage errors.
     const { callOperation } = await import('./soap-call');
     const returns = await callOperation(connection, request.call);
-    process.stdout.write(formatResult(operation, returns));
+    writeResult(formatResult(operation, returns));
     return 0;
   } catch (error) {
     process.stderr.write(`disnix-soap-client: ${describe(error)}\n`);
     return error instanceof ClientError ? error.exitCode : 1;
   }
+}
+
+/**
+ * Nothing to print (--lock, --unlock, --activate...) leaves process.stdout untouched: setting up
+ * the stream costs about 2 ms, and most steps of a deployment print nothing.
+ */
+function writeResult(text: string): void {
+  if (text !== '') process.stdout.write(text);
 }
 
 /**

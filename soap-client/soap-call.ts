@@ -5,7 +5,6 @@ import type { OperationCall } from './cli';
 import { type Connection, watchRequest } from './connection';
 import { buildEnvelope } from './envelope';
 import { faultError, httpError, networkError, notSoapError, statusError } from './errors';
-import { ResponseFormatError, ResponseReader } from './response';
 
 /** One SOAP request. The body may be a stream so that file transfers need not be buffered. */
 export interface SoapRequest extends Connection {
@@ -37,11 +36,19 @@ export async function postSoap(request: SoapRequest): Promise<readonly string[]>
   if (typeof request.body === 'string') headers['Content-Length'] = Buffer.byteLength(request.body);
   if (request.authorization !== undefined) headers.Authorization = request.authorization;
 
+  // The answer's XML parser (saxes) is loaded once the request is out, while the gateway works on
+  // it, rather than before the request goes out. A CommonJS import() settles within the current
+  // turn, before any further network event, so the answer's events cannot be missed.
+  let reader: Promise<typeof import('./response')> | undefined;
+  const loadReader = () => (reader ??= import('./response'));
   return new Promise((resolve, reject) => {
     const outgoing = transport.request(url, { method: 'POST', headers, agent: false }, (response) => {
-      readAnswer(request, response).then(resolve, reject);
+      loadReader()
+        .then((module) => readAnswer(module, request, response))
+        .then(resolve, reject);
     });
     outgoing.on('error', (error) => reject(networkError(url, error)));
+    outgoing.once('finish', () => void loadReader());
     watchRequest(outgoing, request.timeouts);
     if (typeof request.body === 'string') {
       outgoing.end(request.body);
@@ -54,7 +61,11 @@ export async function postSoap(request: SoapRequest): Promise<readonly string[]>
 
 const EXCERPT_LENGTH = 200;
 
-function readAnswer(request: SoapRequest, response: IncomingMessage): Promise<readonly string[]> {
+function readAnswer(
+  { ResponseFormatError, ResponseReader }: typeof import('./response'),
+  request: SoapRequest,
+  response: IncomingMessage,
+): Promise<readonly string[]> {
   const { url } = request;
   const status = response.statusCode ?? 0;
   const statusText = response.statusMessage ?? '';

@@ -1,8 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { getOperation, operationNames, type CliValueOption, type Operation } from '../protocol/operations';
 import { type CommandManual, helpText } from '../protocol/command-manual';
 import { generalOptions, operationShortFlags, SHELL_FLAG, valueOptions, type OptionSpec } from './cli';
+
+// --version has a module of its own, which needs neither the manual nor the option tables.
+export { versionText } from './version';
 
 /** The `--help` text: the manual, wrapped to 80 columns. */
 export function usageText(): string {
@@ -62,11 +63,6 @@ export function clientManual(): CommandManual {
   };
 }
 
-/** The `--version` text. */
-export function versionText(): string {
-  return `disnix-soap-client (disnix-webservice ${readVersion()})\n`;
-}
-
 function shortPrefix(short: string | undefined): string {
   return short ? `-${short}, ` : '    ';
 }
@@ -89,17 +85,4 @@ function usersOf(option: CliValueOption): string {
     return uses && operation.cli ? [`--${operation.cli.flag}`] : [];
   });
   return [...new Set(flags)].join(', ');
-}
-
-/** Reads the version from the project's package.json, above both the sources and dist/. */
-function readVersion(): string {
-  for (let directory = __dirname; ; directory = dirname(directory)) {
-    try {
-      const manifest = JSON.parse(readFileSync(join(directory, 'package.json'), 'utf8')) as { name?: string; version?: string };
-      if (manifest.name === 'disnix-webservice' && manifest.version) return manifest.version;
-    } catch {
-      // not here: look in the parent directory
-    }
-    if (dirname(directory) === directory) return 'unknown';
-  }
 }

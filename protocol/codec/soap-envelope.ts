@@ -1,11 +1,16 @@
 import { type OperationName, TARGET_NAMESPACE, getOperation } from '../operations';
 import type { FileSegment, Segment } from './message-writer';
-import { SOAP11_NS } from './soap-stream-reader';
 
 /**
  * The SOAP 1.1 messages of this service as text, with files where their content goes (the
  * message writer streams them): the client's requests, the gateway's answers and Faults.
  */
+
+/**
+ * Defined here, not by the reader: the client writes its requests with this module, and loading
+ * the reader would load saxes and the file-content decoders before the request goes out.
+ */
+export const SOAP11_NS = 'http://schemas.xmlsoap.org/soap/envelope/';
 
 /** Characters XML 1.0 cannot carry at all, not even escaped. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is this pattern's purpose

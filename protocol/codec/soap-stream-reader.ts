@@ -1,6 +1,7 @@
 import { SaxesParser, type SaxesTagNS } from 'saxes';
 import { BinaryPart, type InlineSink } from './binary-part';
 import { contentIdOfHref } from './media-type';
+import { SOAP11_NS } from './soap-envelope';
 
 export type { InlineSink };
 
@@ -18,7 +19,6 @@ export type { InlineSink };
  * is ever expanded or fetched), processing instructions, SOAP 1.2 where a SOAP 1.1 message is
  * expected, elements nested deeper than MAX_DEPTH, and markup beyond the caller's limit.
  */
-export const SOAP11_NS = 'http://schemas.xmlsoap.org/soap/envelope/';
 const SOAP12_NS = 'http://www.w3.org/2003/05/soap-envelope';
 const XOP_NS = 'http://www.w3.org/2004/08/xop/include';
 const XSI_NS = 'http://www.w3.org/2001/XMLSchema-instance';
