@@ -10,7 +10,7 @@ import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { type Socket, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { createGzip, gunzipSync, gzipSync } from 'node:zlib';
 import { demoLayout } from '../../demo/demo-layout';
 import { useGatewayEnvironment } from '../../testing/gateway-fixture';
 import { expectEmptySoon } from '../../testing/upload-dir';
@@ -101,6 +101,48 @@ describe('closure round trips: export, download, garbage-collect, upload, import
   });
 });
 
+describe('compressed downloads: gzip only for a caller that asks for it', () => {
+  it.each(['mtom', 'inline'] as const)('%s: the same closure, compressed and streamed with Accept-Encoding: gzip, as it was without', async (form) => {
+    const content = randomBytes(3 * 1024 * 1024);
+    const path = await addStorePath(stateDir, `gzip-download-${form}`, Buffer.concat([content, Buffer.alloc(2 * 1024 * 1024, 'text ')]));
+    const request = forms[form]('exportRemoteFile', [['derivation', path]]);
+    const accept: Record<string, string> = form === 'mtom' ? { Accept: 'multipart/related, text/xml' } : {};
+
+    const plain = await call(request, accept);
+    expectOk(plain);
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(Number(plain.headers['content-length'])).toBe(plain.body.length);
+    expect(plain.headers.vary).toBe('Accept-Encoding');
+
+    const compressed = await call(request, { ...accept, 'Accept-Encoding': 'gzip, deflate' });
+    expectOk(compressed);
+    expect(compressed.headers['content-encoding']).toBe('gzip');
+    expect(compressed.headers['content-length']).toBeUndefined();
+    expect(compressed.headers['transfer-encoding']).toBe('chunked');
+    expect(compressed.headers.vary).toBe('Accept-Encoding');
+    expect(compressed.contentType.split(';')[0]).toBe(plain.contentType.split(';')[0]);
+    const unpacked = gunzipSync(compressed.body);
+    expect(compressed.body.length).toBeLessThan(unpacked.length);
+    const [closure] = returnsOf({ ...compressed, body: unpacked }, true) as Buffer[];
+    const [plainClosure] = returnsOf(plain, true) as Buffer[];
+    expect(sha256(closure)).toBe(sha256(plainClosure));
+
+    // Asked not to, the gateway does not.
+    const refused = await call(request, { ...accept, 'Accept-Encoding': 'gzip;q=0, identity' });
+    expect(refused.headers['content-encoding']).toBeUndefined();
+    expect(Number(refused.headers['content-length'])).toBe(refused.body.length);
+    expect(await daemonFilesLeft()).toEqual([]);
+  });
+
+  it('an answer without files stays as it was, with its Content-Length, even when gzip is asked for', async () => {
+    const answer = await call(inlineRequest('collectGarbage', [['deleteOld', 'false']]), { 'Accept-Encoding': 'gzip' });
+    expectOk(answer);
+    expect(answer.headers['content-encoding']).toBeUndefined();
+    expect(Number(answer.headers['content-length'])).toBe(answer.body.length);
+    expect(answer.body.toString()).toMatch(/collectGarbageResponse/);
+  });
+});
+
 describe('uploads that must not be imported', () => {
   it('an empty file reaches the daemon, which refuses it; the Fault carries its log', async () => {
     const answer = await call(mtomRequest('importLocalFile', [['closure', Buffer.alloc(0)]]));
@@ -143,6 +185,34 @@ describe('uploads that must not be imported', () => {
     }
     expect(received).toBeGreaterThanOrEqual(1024 * 1024);
     socket.destroy();
+    await expectEmptySoon(uploadDir);
+    expect((await importsFromUploadDir()).length).toBe(before);
+  });
+
+  it('a client that disconnects mid-way through a gzip-compressed upload leaves no file behind and nothing imported', async () => {
+    const before = (await importsFromUploadDir()).length;
+    const { contentType, body } = mtomRequest('importLocalFile', [['closure', randomBytes(8 * 1024 * 1024)]]);
+    const socket = await rawPost(contentType, 'chunked', 'Content-Encoding: gzip\r\n');
+    // The compressed body goes out chunked, as the client sends it, and stops after 3 MiB of it.
+    const gzip = createGzip({ level: 1 });
+    let sent = 0;
+    gzip.on('data', (chunk: Buffer) => {
+      if (sent >= 3 * 1024 * 1024) return;
+      sent += chunk.length;
+      socket.write(`${chunk.length.toString(16)}\r\n`);
+      socket.write(chunk);
+      socket.write('\r\n');
+    });
+    gzip.end(body);
+    const deadline = Date.now() + 10_000;
+    let received = 0;
+    while (received < 1024 * 1024 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      received = await partBytes();
+    }
+    expect(received).toBeGreaterThanOrEqual(1024 * 1024);
+    socket.destroy();
+    gzip.destroy();
     await expectEmptySoon(uploadDir);
     expect((await importsFromUploadDir()).length).toBe(before);
   });
@@ -242,12 +312,13 @@ async function partBytes(): Promise<number> {
 }
 
 /** A POST of the service on a raw socket, its headers sent: the test writes (some of) the body itself, then hangs up. */
-async function rawPost(contentType: string, contentLength: number): Promise<Socket> {
+async function rawPost(contentType: string, contentLength: number | 'chunked', moreHeaders = ''): Promise<Socket> {
   const { port, pathname } = new URL(env.url);
   const socket = connect(Number(port), '127.0.0.1');
   await new Promise((resolve) => socket.once('connect', resolve));
   socket.write(
-    `POST ${pathname} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: ${contentType}\r\nContent-Length: ${contentLength}\r\n` +
+    `POST ${pathname} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: ${contentType}\r\n` +
+      `${contentLength === 'chunked' ? 'Transfer-Encoding: chunked' : `Content-Length: ${contentLength}`}\r\n${moreHeaders}` +
       `SOAPAction: ""\r\nAuthorization: ${basicAuthHeader(env.username, env.password)}\r\n\r\n`,
   );
   return socket;
