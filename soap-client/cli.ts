@@ -1,6 +1,7 @@
 import { parseDuration } from '../protocol/durations';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { operationNames, getOperation, type CliValueOption, type Operation, type OperationName, type Part, DEFAULT_SERVICE_PATH } from '../protocol/operations';
+import { COMPRESS_MODES, type CompressMode } from './compression';
 import { DEFAULT_TIMEOUTS, type Timeouts } from './connection';
 import { ClientError, usageError } from './errors';
 
@@ -27,6 +28,8 @@ export type CliRequest =
       /** Every positional path, for transfers that make one call per path. */
       readonly paths: readonly string[];
       readonly timeouts: Timeouts;
+      /** When transfers compress; soap-client/compression decides what `auto` means for the target. */
+      readonly compress: CompressMode;
     };
 
 export interface OptionSpec {
@@ -110,6 +113,15 @@ export const generalOptions: readonly OptionSpec[] = [
       'never while the target runs the job, which may take hours. 0 for no limit ' +
       `(default: $DISNIX_SOAP_CLIENT_IDLE_TIMEOUT, else ${DEFAULT_TIMEOUTS.idleMs / 60_000}m)`,
   },
+  {
+    flag: 'compress',
+    type: 'string',
+    placeholder: 'WHEN',
+    description:
+      'Whether closure and snapshot transfers go gzip-compressed, uploads sent so and downloads asked for so: ' +
+      'auto (on, except for a target on loopback, where it only costs time), always or never ' +
+      '(default: $DISNIX_SOAP_CLIENT_COMPRESS, else auto)',
+  },
   { flag: 'help', short: 'h', type: 'boolean', description: 'Show this help' },
   { flag: 'version', short: 'v', type: 'boolean', description: 'Show the version' },
 ];
@@ -162,7 +174,24 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     const value = readPart(part, context);
     if (value !== undefined) partValues[part.name] = value;
   }
-  return { kind: 'call', target, call: { operation, values: partValues }, paths: positionals, timeouts: readTimeouts(values, env) };
+  return {
+    kind: 'call',
+    target,
+    call: { operation, values: partValues },
+    paths: positionals,
+    timeouts: readTimeouts(values, env),
+    compress: readCompress(values, env),
+  };
+}
+
+/** From --compress, else $DISNIX_SOAP_CLIENT_COMPRESS (an empty one counts as unset), else auto. */
+function readCompress(values: ParsedValues, env: NodeJS.ProcessEnv): CompressMode {
+  const option = stringValue(values.compress);
+  const [text, source] = option !== undefined ? [option, '--compress'] : [env.DISNIX_SOAP_CLIENT_COMPRESS || undefined, 'DISNIX_SOAP_CLIENT_COMPRESS'];
+  if (text === undefined) return 'auto';
+  const mode = COMPRESS_MODES.find((candidate) => candidate === text.trim().toLowerCase());
+  if (mode === undefined) throw usageError(`${source} takes ${COMPRESS_MODES.join(', ')}; got '${text}'`);
+  return mode;
 }
 
 /** Each limit from its option, else its environment variable (the coordinator passes no options), else the default. */

@@ -25,6 +25,8 @@ export interface Connection {
   /** Value of the Authorization header; undefined when no credentials were given at all. */
   readonly authorization?: string;
   readonly timeouts: Timeouts;
+  /** Transfers only: send uploads gzip-compressed and ask for gzip downloads. */
+  readonly compress?: boolean;
 }
 
 /** A limit of `Timeouts` ran out; errors.ts turns it into a message. */

@@ -20,8 +20,8 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
     const operation = getOperation(request.call.operation);
     const connection = { url: request.target, authorization: basicAuthorization(request.target, env), timeouts: request.timeouts };
     if (movesFileContents(operation)) {
-      const { runTransfer } = await import('./transfer-command');
-      writeResult(await runTransfer(request, connection));
+      const [{ runTransfer }, { shouldCompress }] = await Promise.all([import('./transfer-command'), import('./compression')]);
+      writeResult(await runTransfer(request, { ...connection, compress: shouldCompress(request.compress, request.target) }));
       return 0;
     }
     // Loaded only now: the XML parser and the HTTP stack are not needed for usage errors.

@@ -96,7 +96,9 @@ function formatLine(state: LineState, options: Options, params: Params): string 
   if (waited !== undefined) return [head, bytes, waited].join(' | ');
   const seconds = Math.max((now - state.firstByteAt) / 1000, 0.001);
   const rate = params.value / seconds;
-  const left = known && rate > 0 ? Math.max(0, (params.total - params.value) / rate) : undefined;
+  // Without a total (a compressed download gives none) there is no time left to tell: bytes and rate only.
+  if (!known) return [head, bytes, `${formatBytes(rate)}/s`].join(' | ');
+  const left = rate > 0 ? Math.max(0, (params.total - params.value) / rate) : undefined;
   return [head, bytes, `${formatBytes(rate)}/s`, `ETA ${left === undefined ? '--' : formatSeconds(left)}`].join(' | ');
 }
 

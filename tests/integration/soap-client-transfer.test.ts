@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
+import { createGzip, gunzipSync } from 'node:zlib';
 import { basename, dirname, join } from 'node:path';
 import { DEFAULT_SERVICE_PATH } from '../../protocol/operations';
 import { demoLayout } from '../../demo/demo-layout';
@@ -35,8 +36,13 @@ beforeEach(async () => {
   clientTmp = await mkdtemp(join(work, 'tmp-'));
 });
 
-function client(args: readonly string[], target = gw.url): Promise<Run> {
-  return runClient(['--target', target, ...args], { TMPDIR: clientTmp, DISNIX_SOAP_CLIENT_USERNAME: gw.username, DISNIX_SOAP_CLIENT_PASSWORD: gw.password });
+function client(args: readonly string[], target = gw.url, env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  return runClient(['--target', target, ...args], {
+    TMPDIR: clientTmp,
+    DISNIX_SOAP_CLIENT_USERNAME: gw.username,
+    DISNIX_SOAP_CLIENT_PASSWORD: gw.password,
+    ...env,
+  });
 }
 
 function expectSuccess(run: Run): string {
@@ -80,6 +86,65 @@ describe('closures', () => {
     expect(sha256(await readFile(path))).toBe(sha256(content));
   }, 60_000);
 
+  it.each(['always', 'never'] as const)(
+    '--compress=%s: the closure goes down and back up byte-identical',
+    async (mode) => {
+      // Half random, half text: the compressed form differs from the plain one all along.
+      const content = Buffer.concat([randomBytes(6 * 1024 * 1024), Buffer.from('lib/libexample.so.1 '.repeat(300_000))]);
+      const path = await addStorePath(gw.daemon.stateDir, `client-compress-${mode}`, content);
+      const closure = expectSuccess(await client([`--compress=${mode}`, '--export', '--remotefile', path])).trimEnd();
+      expect(await readdir(clientTmp)).toEqual([basename(closure)]);
+      const downloaded = sha256(await readFile(closure));
+
+      expectSuccess(await client(['--collect-garbage']));
+      expect(existsSync(path)).toBe(false);
+      expect(expectSuccess(await client(['--import', '--localfile', closure], gw.url, { DISNIX_SOAP_CLIENT_COMPRESS: mode }))).toBe('');
+      expect(sha256(await readFile(path))).toBe(sha256(content));
+      // And the download was the same closure file either way.
+      expectSuccess(await client([`--compress=${mode === 'always' ? 'never' : 'always'}`, '--export', '--remotefile', path]));
+      const other = (await readdir(clientTmp)).find((name) => name !== basename(closure));
+      expect(sha256(await readFile(join(clientTmp, other ?? '')))).toBe(downloaded);
+    },
+    60_000,
+  );
+
+  it('compresses (gzip upload, Accept-Encoding: gzip) with --compress=always, not with never, nor on loopback by default', async () => {
+    const seen: { encoding?: string; accept?: string; length?: string; body: Buffer }[] = [];
+    const stub = await listen((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        seen.push({
+          encoding: req.headers['content-encoding'],
+          accept: req.headers['accept-encoding'],
+          length: req.headers['content-length'],
+          body: Buffer.concat(chunks),
+        });
+        const fault =
+          '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><s:Fault><faultcode>s:Server</faultcode><faultstring>stub</faultstring></s:Fault></s:Body></s:Envelope>';
+        res.writeHead(500, { 'Content-Type': 'text/xml; charset=utf-8' });
+        res.end(fault);
+      });
+    });
+    try {
+      const file = join(work, 'stub-closure');
+      await writeFile(file, Buffer.from('closure bytes '.repeat(10_000)));
+      for (const mode of ['always', 'never', 'auto']) {
+        expect((await client([`--compress=${mode}`, '--import', '--localfile', file], stub.url)).stderr).toMatch(/stub/);
+        expect((await client([`--compress=${mode}`, '--export', '--remotefile', '/nix/store/x'], stub.url)).stderr).toMatch(/stub/);
+      }
+      const [upAlways, downAlways, ...plain] = seen;
+      expect(upAlways).toMatchObject({ encoding: 'gzip', accept: 'gzip', length: undefined });
+      expect(gunzipSync(upAlways.body).toString('latin1')).toContain('closure bytes '.repeat(10_000));
+      expect(downAlways).toMatchObject({ encoding: 'gzip', accept: 'gzip' });
+      for (const request of plain) {
+        expect(request).toMatchObject({ encoding: undefined, accept: undefined, length: String(request.body.length) });
+      }
+    } finally {
+      await stub.close();
+    }
+  });
+
   it('--import --localfile of a file that is not there, or not a file, says so in plain words', async () => {
     const missing = join(work, 'no-such-closure');
     const run = await client(['--import', '--localfile', missing]);
@@ -114,17 +179,47 @@ describe('closures', () => {
     }
   });
 
+  it('a gzip-compressed download cut short fails loudly and leaves nothing in $TMPDIR', async () => {
+    const boundary = 'cut';
+    const stub = await listen((_req, res) => {
+      res.writeHead(200, { 'Content-Type': `multipart/related; type="application/xop+xml"; boundary="${boundary}"`, 'Content-Encoding': 'gzip' });
+      const gzip = createGzip({ level: 1 });
+      gzip.pipe(res);
+      gzip.write(
+        `--${boundary}\r\nContent-Type: application/xop+xml; type="text/xml"\r\nContent-ID: <root>\r\n\r\n` +
+          '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><t:exportRemoteFileResponse xmlns:t="http://service.disnix.nixos.org">' +
+          '<t:return><xop:Include xmlns:xop="http://www.w3.org/2004/08/xop/include" href="cid:file"/></t:return></t:exportRemoteFileResponse></s:Body></s:Envelope>' +
+          `\r\n--${boundary}\r\nContent-ID: <file>\r\n\r\n`,
+      );
+      gzip.write(randomBytes(1_000_000));
+      gzip.flush(() => res.write('', () => res.socket?.destroy()));
+    });
+    try {
+      const run = await client(['--compress=always', '--export', '--remotefile', '/nix/store/x'], stub.url);
+      expect({ code: run.code, stdout: run.stdout }).toEqual({ code: 1, stdout: '' });
+      expect(run.stderr).toMatch(/closed before the answer was complete|cut short|unexpected end/i);
+      expect(await readdir(clientTmp)).toEqual([]);
+    } finally {
+      await stub.close();
+    }
+  });
+
   it('shows a progress bar with bytes, rate and ETA on a terminal, and only there', async () => {
     const path = await addStorePath(gw.daemon.stateDir, 'client-progress', randomBytes(4 * 1024 * 1024));
-    const command = [process.execPath, CLIENT, '--target', gw.url, '--export', '--remotefile', path].map((word) => `'${word}'`).join(' ');
-    const run = await new Promise<Run>((resolve) => {
-      const env = { PATH: process.env.PATH ?? '', TMPDIR: clientTmp, DISNIX_SOAP_CLIENT_USERNAME: gw.username, DISNIX_SOAP_CLIENT_PASSWORD: gw.password };
-      execFile('script', ['-qec', command, '/dev/null'], { env }, (error, stdout, stderr) => resolve({ code: error ? 1 : 0, stdout, stderr }));
-    });
+    const run = await onTerminal(['--export', '--remotefile', path]);
     expect(run.code).toBe(0);
     // While the target exports, the line says so; then the bar counts the bytes.
     expect(run.stdout).toMatch(/download closure \| target exporting\.\.\. \d+s/);
     expect(run.stdout).toMatch(/download closure .*\d+% \| [\d.]+ MiB \/ [\d.]+ MiB \| [\d.]+ [KMG]?i?B\/s \| ETA/);
+    expect(run.stdout).toMatch(new RegExp(`${clientTmp}/disnix-closure-\\w+`));
+  });
+
+  it('a compressed download, which has no length, shows bytes and rate without a total', async () => {
+    const path = await addStorePath(gw.daemon.stateDir, 'client-progress-gzip', randomBytes(4 * 1024 * 1024));
+    const run = await onTerminal(['--compress=always', '--export', '--remotefile', path]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/download closure \| [\d.]+ MiB \| [\d.]+ [KMG]?i?B\/s/);
+    expect(run.stdout).not.toMatch(/download closure \[/);
     expect(run.stdout).toMatch(new RegExp(`${clientTmp}/disnix-closure-\\w+`));
   });
 });
@@ -176,6 +271,15 @@ describe('snapshots', () => {
     expect(run.stderr).toMatch(/link leak leads outside the snapshot/);
   });
 });
+
+/** Runs the client under script(1), on a terminal of its own: what it drew is in stdout. */
+function onTerminal(args: readonly string[]): Promise<Run> {
+  const command = [process.execPath, CLIENT, '--target', gw.url, ...args].map((word) => `'${word}'`).join(' ');
+  return new Promise<Run>((resolve) => {
+    const env = { PATH: process.env.PATH ?? '', TMPDIR: clientTmp, DISNIX_SOAP_CLIENT_USERNAME: gw.username, DISNIX_SOAP_CLIENT_PASSWORD: gw.password };
+    execFile('script', ['-qec', command, '/dev/null'], { env }, (error, stdout, stderr) => resolve({ code: error ? 1 : 0, stdout, stderr }));
+  });
+}
 
 async function listen(handler: Parameters<typeof createServer>[1]): Promise<{ url: string; close(): Promise<void> }> {
   const server: Server = createServer(handler);

@@ -177,6 +177,43 @@ describe('parseCommandLine: timeouts', () => {
   });
 });
 
+describe('parseCommandLine: --compress', () => {
+  function compress(args: string[], env: NodeJS.ProcessEnv = {}) {
+    const request = parseCommandLine(['-t', T, '--export', '--remotefile', '/nix/store/x', ...args], env);
+    if (request.kind !== 'call') throw new Error(`expected a call, got ${request.kind}`);
+    return request.compress;
+  }
+
+  it('defaults to auto, also for an empty DISNIX_SOAP_CLIENT_COMPRESS', () => {
+    expect(compress([])).toBe('auto');
+    expect(compress([], { DISNIX_SOAP_CLIENT_COMPRESS: '' })).toBe('auto');
+  });
+
+  it('takes auto, always and never, in both option forms and from DISNIX_SOAP_CLIENT_COMPRESS, which the option overrides', () => {
+    expect(compress(['--compress', 'always'])).toBe('always');
+    expect(compress(['--compress=never'])).toBe('never');
+    expect(compress(['--compress=Auto'])).toBe('auto');
+    expect(compress([], { DISNIX_SOAP_CLIENT_COMPRESS: 'never' })).toBe('never');
+    expect(compress(['--compress=always'], { DISNIX_SOAP_CLIENT_COMPRESS: 'never' })).toBe('always');
+  });
+
+  it.each([
+    [['--compress=yes'], {}, "--compress takes auto, always, never; got 'yes'"],
+    [[], { DISNIX_SOAP_CLIENT_COMPRESS: 'gzip' }, "DISNIX_SOAP_CLIENT_COMPRESS takes auto, always, never; got 'gzip'"],
+  ])('refuses %j %j, naming where the value came from', (args, env, message) => {
+    const error = parseError(['-t', T, '--lock', ...args], env);
+    expect(error.message.split('\n')[0]).toBe(message);
+  });
+
+  it('needs a value', () => {
+    expect(parseError(['-t', T, '--lock', '--compress']).message.split('\n')[0]).toBe('option --compress needs a value');
+  });
+
+  it('is listed by --help with its variable', () => {
+    expect(usageText()).toMatch(/--compress[= ]WHEN[\s\S]*DISNIX_SOAP_CLIENT_COMPRESS/);
+  });
+});
+
 describe('parseCommandLine: defaults', () => {
   it('uses the profile "default", or $DISNIX_PROFILE', () => {
     expect(call(['-t', T, '--lock']).values).toEqual({ profile: 'default' });

@@ -60,6 +60,17 @@ describe('createProgress on a terminal', () => {
     expect(terminal.lines().slice(-3).join('\n')).not.toContain('exporting');
     progress.stop();
   });
+
+  it('without a total (a compressed download), shows the bytes and the rate, no bar and no ETA', () => {
+    const terminal = fakeStream(true);
+    const progress = createProgress('download closure', undefined, 'target exporting', terminal.stream);
+    progress.add(1024);
+    jest.advanceTimersByTime(1000);
+    progress.add(1024);
+    jest.advanceTimersByTime(1000);
+    expect(terminal.last()).toBe('download closure | 2.0 KiB | 1.0 KiB/s');
+    progress.stop();
+  });
 });
 
 describe('createProgress off a terminal', () => {
