@@ -250,7 +250,9 @@ async function measureInside(payload: string, workDir: string): Promise<Measured
       log(`${name}: up ${pair.upload.mibPerSecond.toFixed(1)} MiB/s, down ${pair.download.mibPerSecond.toFixed(1)} MiB/s`);
       return pair;
     };
-    const gateway = rates('gateway', await measureGateway(rig.work, rig.busAddress, payload, check));
+    // The namespace's link is its loopback (127.0.0.1), where the client's `auto` does not
+    // compress: the shaped link stands for a remote one, so compression is asked for outright.
+    const gateway = rates('gateway', await measureGateway(rig.work, rig.busAddress, payload, check, { DISNIX_SOAP_CLIENT_COMPRESS: 'always' }));
     const scp = rates('scp', await measureScp(rig.scp, rig.work, payload, check));
     const scpCompressed = rates('scp -C', await measureScp(rig.scp, rig.work, payload, check, ['-C']));
     const plainHttp = rates('plain HTTP', await measurePlainHttp(rig.work, payload, check));
@@ -287,20 +289,14 @@ export function slowlinkRows(result: SlowlinkResult): BenchRow[] {
       const intact = gateway.intact && baseline.intact;
       rows.push(
         ratioRow({
-          measure: `slow link: ${direction} ${size} through the gateway, ${link}`,
+          measure: `slow link: ${direction} ${size} through the gateway (--compress=always), ${link}`,
           value: gateway.mibPerSecond,
           unit: 'MiB/s',
           baselineLabel: label,
           baseline: baseline.mibPerSecond,
           target: `>= ${target}x ${label.split(',')[0]}`,
           met: ratio >= target && intact,
-          note: [
-            `link ceiling (plain HTTP) ${ceiling.mibPerSecond.toFixed(1)} MiB/s`,
-            ratio >= target ? undefined : 'no compression in the gateway yet',
-            intact ? undefined : 'NOT INTACT',
-          ]
-            .filter(Boolean)
-            .join('; '),
+          note: [`link ceiling (plain HTTP) ${ceiling.mibPerSecond.toFixed(1)} MiB/s`, intact ? undefined : 'NOT INTACT'].filter(Boolean).join('; '),
         }),
       );
     }

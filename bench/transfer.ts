@@ -174,7 +174,14 @@ export async function measureScp(scp: ScpTarget, work: string, payload: string, 
   return { upload, download };
 }
 
-export async function measureGateway(work: string, busAddress: string, payload: string, check: Check): Promise<DirectionPair> {
+/** `clientEnv` adds to the client's environment, such as DISNIX_SOAP_CLIENT_COMPRESS. */
+export async function measureGateway(
+  work: string,
+  busAddress: string,
+  payload: string,
+  check: Check,
+  moreClientEnv: Readonly<Record<string, string>> = {},
+): Promise<DirectionPair> {
   const port = await freeLoopbackPort();
   const uploads = join(work, 'uploads');
   const clientTmp = join(work, 'client-tmp');
@@ -195,6 +202,7 @@ export async function measureGateway(work: string, busAddress: string, payload: 
     TMPDIR: clientTmp,
     DISNIX_SOAP_CLIENT_USERNAME: credentials.DISNIX_WEBSERVICE_USERNAME,
     DISNIX_SOAP_CLIENT_PASSWORD: credentials.DISNIX_WEBSERVICE_PASSWORD,
+    ...moreClientEnv,
   };
   try {
     const up = await runMeasured(process.execPath, nodeArgs(SCRIPTS.client, ['--target', url, '--import', '--localfile', payload]), clientEnv, work);
