@@ -1,16 +1,14 @@
 import type { IncomingMessage } from 'node:http';
-import type { Readable } from 'node:stream';
 import type { OperationName } from '../protocol/operations';
 import type { OperationCall } from './cli';
 import { type Connection, watchRequest } from './connection';
 import { buildEnvelope } from './envelope';
 import { faultError, httpError, networkError, notSoapError, statusError } from './errors';
 
-/** One SOAP request. The body may be a stream so that file transfers need not be buffered. */
-export interface SoapRequest extends Connection {
+/** One SOAP request whose parts are all text (transfers go through transfer-http). */
+interface SoapRequest extends Connection {
   readonly operation: OperationName;
-  readonly contentType: string;
-  readonly body: string | Readable;
+  readonly body: string;
 }
 
 /** Calls an operation whose parts are all text; answers the `return` values. */
@@ -18,22 +16,21 @@ export function callOperation(connection: Connection, call: OperationCall): Prom
   return postSoap({
     ...connection,
     operation: call.operation,
-    contentType: 'text/xml; charset=utf-8',
     body: buildEnvelope(call.operation, call.values),
   });
 }
 
 /** POSTs a SOAP request; answers the `return` values, or throws a ClientError saying what went wrong. */
-export async function postSoap(request: SoapRequest): Promise<readonly string[]> {
+async function postSoap(request: SoapRequest): Promise<readonly string[]> {
   const { url } = request;
   const transport = url.protocol === 'https:' ? await import('node:https') : await import('node:http');
   const headers: Record<string, string | number> = {
-    'Content-Type': request.contentType,
+    'Content-Type': 'text/xml; charset=utf-8',
+    'Content-Length': Buffer.byteLength(request.body),
     SOAPAction: '""',
     Accept: 'text/xml, multipart/related',
     Connection: 'close',
   };
-  if (typeof request.body === 'string') headers['Content-Length'] = Buffer.byteLength(request.body);
   if (request.authorization !== undefined) headers.Authorization = request.authorization;
 
   // The answer's XML parser (saxes) is loaded once the request is out, while the gateway works on
@@ -50,12 +47,7 @@ export async function postSoap(request: SoapRequest): Promise<readonly string[]>
     outgoing.on('error', (error) => reject(networkError(url, error)));
     outgoing.once('finish', () => void loadReader());
     watchRequest(outgoing, request.timeouts);
-    if (typeof request.body === 'string') {
-      outgoing.end(request.body);
-    } else {
-      request.body.on('error', (error) => outgoing.destroy(error));
-      request.body.pipe(outgoing);
-    }
+    outgoing.end(request.body);
   });
 }
 
