@@ -4,6 +4,7 @@
  * not what this function answers. The shape is fixed here (WSDL 1.1, SOAP 1.1 over HTTP,
  * document/literal wrapped); the operations, their parts, kinds and summaries come from the table.
  */
+import { escapeXml } from './xml-text';
 import {
   DEFAULT_SERVICE_PATH,
   PORT_NAME,
@@ -62,20 +63,17 @@ const RESULT_KINDS: Record<ResultKind, PartKind | undefined> = {
   files: 'files',
 };
 
-const escapeText = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-const escapeAttribute = (text: string): string => escapeText(text).replace(/"/g, '&quot;');
-
 function partElement(part: Pick<Part, 'name' | 'kind'>): string {
   const declaration = KIND_DECLARATIONS[part.kind];
   const occurs = declaration.list ? ' minOccurs="0" maxOccurs="unbounded"' : '';
   const mtom = declaration.binary ? ' xmime:expectedContentTypes="application/octet-stream"' : '';
-  return `            <xs:element name="${escapeAttribute(part.name)}" type="${declaration.type}"${occurs}${mtom}/>`;
+  return `            <xs:element name="${escapeXml(part.name)}" type="${declaration.type}"${occurs}${mtom}/>`;
 }
 
 /** A global wrapper element with an anonymous sequence of the given parts. */
 function wrapperElement(name: string, parts: readonly Pick<Part, 'name' | 'kind'>[]): string[] {
   const sequence = parts.length === 0 ? ['          <xs:sequence/>'] : ['          <xs:sequence>', ...parts.map(partElement), '          </xs:sequence>'];
-  return [`      <xs:element name="${escapeAttribute(name)}">`, '        <xs:complexType>', ...sequence, '        </xs:complexType>', '      </xs:element>'];
+  return [`      <xs:element name="${escapeXml(name)}">`, '        <xs:complexType>', ...sequence, '        </xs:complexType>', '      </xs:element>'];
 }
 
 function schemaElements(name: string, operation: Operation): string[] {
@@ -86,25 +84,25 @@ function schemaElements(name: string, operation: Operation): string[] {
 
 function messages(name: string): string[] {
   return [`${name}Request`, `${name}Response`].flatMap((message, i) => [
-    `  <wsdl:message name="${escapeAttribute(message)}">`,
-    `    <wsdl:part name="parameters" element="tns:${escapeAttribute(i === 0 ? name : message)}"/>`,
+    `  <wsdl:message name="${escapeXml(message)}">`,
+    `    <wsdl:part name="parameters" element="tns:${escapeXml(i === 0 ? name : message)}"/>`,
     '  </wsdl:message>',
   ]);
 }
 
 function portTypeOperation(name: string, operation: Operation): string[] {
   return [
-    `    <wsdl:operation name="${escapeAttribute(name)}">`,
-    `      <wsdl:documentation>${escapeText(operation.summary)}</wsdl:documentation>`,
-    `      <wsdl:input message="tns:${escapeAttribute(name)}Request"/>`,
-    `      <wsdl:output message="tns:${escapeAttribute(name)}Response"/>`,
+    `    <wsdl:operation name="${escapeXml(name)}">`,
+    `      <wsdl:documentation>${escapeXml(operation.summary)}</wsdl:documentation>`,
+    `      <wsdl:input message="tns:${escapeXml(name)}Request"/>`,
+    `      <wsdl:output message="tns:${escapeXml(name)}Response"/>`,
     '    </wsdl:operation>',
   ];
 }
 
 function bindingOperation(name: string): string[] {
   return [
-    `    <wsdl:operation name="${escapeAttribute(name)}">`,
+    `    <wsdl:operation name="${escapeXml(name)}">`,
     '      <soap:operation soapAction="" style="document"/>',
     '      <wsdl:input>',
     '        <soap:body use="literal"/>',
@@ -135,7 +133,7 @@ export function generateWsdl(table: Readonly<Record<string, Operation>> = operat
     '    xmlns:xs="http://www.w3.org/2001/XMLSchema"',
     '    xmlns:xmime="http://www.w3.org/2005/05/xmlmime">',
     '',
-    `  <wsdl:documentation>${escapeText(SERVICE_DOCUMENTATION)}</wsdl:documentation>`,
+    `  <wsdl:documentation>${escapeXml(SERVICE_DOCUMENTATION)}</wsdl:documentation>`,
     '',
     '  <wsdl:types>',
     '    <!-- The schema declares the namespaces it uses itself, so it also stands alone as an XSD. -->',
@@ -161,7 +159,7 @@ export function generateWsdl(table: Readonly<Record<string, Operation>> = operat
     '',
     `  <wsdl:service name="${SERVICE_NAME}">`,
     `    <wsdl:port name="${PORT_NAME}" binding="tns:${BINDING_NAME}">`,
-    `      <soap:address location="${escapeAttribute(DEFAULT_ADDRESS)}"/>`,
+    `      <soap:address location="${escapeXml(DEFAULT_ADDRESS)}"/>`,
     '    </wsdl:port>',
     '  </wsdl:service>',
     '</wsdl:definitions>',

@@ -1,5 +1,6 @@
 import { type OperationName, getOperation } from '../protocol/operations';
-import { XmlTextError, escapeXml as escapeXmlText, requestSegments } from '../protocol/codec/soap-envelope';
+import { requestSegments } from '../protocol/codec/soap-envelope';
+import { XmlTextError, escapeXml as escapeXmlText } from '../protocol/xml-text';
 import type { PartValue } from './cli';
 import { ClientError } from './errors';
 

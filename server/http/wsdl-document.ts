@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { escapeXml } from '../../protocol/codec/soap-envelope';
+import { escapeXml } from '../../protocol/xml-text';
 
 /** The WSDL sits in wsdl/ next to the sources, and next to the compiled files in dist/. */
 export function readWsdl(): string {
