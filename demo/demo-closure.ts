@@ -1,7 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { chmod, type FileHandle, lstat, mkdir, open, readdir, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { createReadStream, createWriteStream, fstatSync, openSync } from 'node:fs';
+import { chmod, lstat, mkdir, readdir, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { Socket } from 'node:net';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type DemoEnv, type DemoLayout, makeDaemonTempFile } from './demo-layout';
 import type { JobContext } from './demo-jobs';
@@ -101,15 +103,28 @@ export async function exportClosure(env: DemoEnv, _job: JobContext, paths: reado
   return file;
 }
 
-export async function importClosure(env: DemoEnv, job: JobContext, file: string): Promise<string[]> {
-  const { layout } = env;
-  let handle: FileHandle;
+/**
+ * Opens a closure file to import the way the real daemon does, in its main loop before it
+ * answers the call: a plain blocking open(O_RDONLY), so that a named pipe without a writer
+ * blocks the whole daemon, as it would block disnix-service.
+ */
+export function openClosureFile(file: string): number {
   try {
-    handle = await open(file, 'r');
+    return openSync(file, 'r');
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : String(error);
     throw new JobError(`error: opening file '${file}': ${reason}`);
   }
+}
+
+/**
+ * Imports the closure read from `fd` (see openClosureFile), which it closes. A named pipe is
+ * read without blocking the daemon, as the real daemon's nix-store child reads it: a writer that
+ * stalls holds up this job only.
+ */
+export async function importClosure(env: DemoEnv, job: JobContext, file: string, fd: number): Promise<string[]> {
+  const { layout } = env;
+  const input: Readable = fstatSync(fd).isFIFO() ? new Socket({ fd, readable: true, writable: false }) : createReadStream('', { fd, autoClose: true });
   // Inside the store dir, so that the final renames stay on one file system; its name (a dot
   // first) is no store path name, so neither listings nor garbage collection see it.
   const staging = join(layout.storeDir, `.import-${randomBytes(6).toString('hex')}`);
@@ -117,7 +132,7 @@ export async function importClosure(env: DemoEnv, job: JobContext, file: string)
     await mkdir(staging);
     let entries: { name: string; references: string[] }[];
     try {
-      entries = await unpack(layout, new ByteReader(handle.createReadStream({ autoClose: false })), staging);
+      entries = await unpack(layout, new ByteReader(input), staging);
     } catch (error) {
       if (!(error instanceof CorruptClosure)) throw error;
       job.log(`error: closure file '${file}' is corrupt or truncated: ${error.message}; nothing imported`);
@@ -136,7 +151,7 @@ export async function importClosure(env: DemoEnv, job: JobContext, file: string)
     }
     return imported;
   } finally {
-    await handle.close().catch(() => undefined);
+    input.destroy();
     await rm(staging, { recursive: true, force: true });
   }
 }

@@ -24,7 +24,13 @@ export interface JobMethod {
   readonly failsSilently?: boolean;
   /** The first line of the job's log, worded as the real daemon words it (none: empty log). */
   header?(args: unknown[]): string;
-  run(env: DemoEnv, job: JobContext, args: unknown[]): Promise<JobOutcome>;
+  /**
+   * Work the real daemon does in its main loop before it answers the call, blocking it: import
+   * opens its closure file there, and an open(2) of a named pipe waits for a writer. Its result
+   * goes to `run`; what it throws fails the job.
+   */
+  beforeReply?(args: unknown[]): unknown;
+  run(env: DemoEnv, job: JobContext, args: unknown[], prepared?: unknown): Promise<JobOutcome>;
 }
 
 export interface JobSignals {
@@ -74,11 +80,17 @@ export class JobRunner {
       this.signals.failure(pid);
       return;
     }
+    let prepared: { value?: unknown; error?: unknown } = {};
+    try {
+      prepared = { value: method.beforeReply?.(args) };
+    } catch (error) {
+      prepared = { error };
+    }
     // After the method return is on the wire, so that even an instant job signals after it.
-    setImmediate(() => void this.run(method, pid, args, logFile));
+    setImmediate(() => void this.run(method, pid, args, logFile, prepared));
   }
 
-  private async run(method: JobMethod, pid: number, args: unknown[], logFile: string): Promise<void> {
+  private async run(method: JobMethod, pid: number, args: unknown[], logFile: string, prepared: { value?: unknown; error?: unknown }): Promise<void> {
     const job: JobContext = {
       pid,
       log: (line) => {
@@ -90,8 +102,9 @@ export class JobRunner {
       },
     };
     try {
+      if ('error' in prepared) throw prepared.error;
       if (this.jobDelayMs > 0) await sleep(this.jobDelayMs);
-      const outcome = await method.run(this.env, job, args);
+      const outcome = await method.run(this.env, job, args, prepared.value);
       if (outcome.signal === 'finish') this.signals.finish(pid);
       else this.signals.success(pid, outcome.paths);
     } catch (error) {

@@ -1,5 +1,5 @@
 import { realise } from './demo-builder';
-import { exportClosure, importClosure } from './demo-closure';
+import { exportClosure, importClosure, openClosureFile } from './demo-closure';
 import { captureConfig, type DysnomiaOperation, runDysnomia } from './demo-dysnomia';
 import { collectGarbage } from './demo-gc';
 import { finished, type JobMethod, succeeded } from './demo-jobs';
@@ -35,7 +35,8 @@ export const JOB_METHODS: Readonly<Record<string, JobMethod>> = {
   import: {
     signature: 's',
     header: ([closure]) => `Importing: ${string(closure)}`,
-    run: (env, job, [closure]: Args) => done(importClosure(env, job, string(closure))),
+    beforeReply: ([closure]) => openClosureFile(string(closure)),
+    run: (env, job, [closure]: Args, fd) => done(importClosure(env, job, string(closure), fd as number)),
   },
   export: {
     signature: 'as',

@@ -59,6 +59,7 @@ export function createApp({ config, bus, relay, metrics, logger, jobsPage, daemo
       jobTimeouts: config.jobTimeouts,
       maxBodyBytes: config.maxBodyBytes,
       uploadDir: config.uploadDir,
+      uploadStallMs: config.uploadStallMs,
       daemonFiles,
       logger,
       metrics,

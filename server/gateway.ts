@@ -8,6 +8,7 @@ import { HtpasswdFile } from './http/htpasswd-file';
 import { listenGateway } from './http/listen-target';
 import { type ReloadReport, fileReloader } from './http/reload-files';
 import type { Logger } from './logging/logger';
+import { releaseAbandonedPipes } from './operations/upload-area';
 import { DaemonTempFiles, type Identity } from './operations/daemon-temp-files';
 import { drainGateway, trackRequests } from './lifecycle/shutdown';
 import { type GatewayMetrics, createGatewayMetrics } from './metrics/gateway-metrics';
@@ -50,6 +51,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger, option
   // Once, at start-up, before any call: a gateway that may not clean the daemon's TMPDIR says so
   // here, not per call. A look at one directory's mode: it costs start-up nothing.
   await daemonFiles.probe();
+  const released = await releaseAbandonedPipes(config.uploadDir);
+  if (released > 0) logger.warn('ended the closure imports a stopped gateway had left open', { pipes: released, uploadDir: config.uploadDir });
 
   // Not a start-up condition: the daemon or the bus may come later, and each call connects.
   void bus.isDaemonReady().then((ready) => {

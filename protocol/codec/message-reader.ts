@@ -36,6 +36,11 @@ export interface MessageReaderOptions extends Omit<SoapStreamReaderOptions<FileS
   /** A path for the next received file, in a directory the caller removes afterwards. */
   newFilePath(): string;
   readonly fileMode?: number;
+  /**
+   * A sink of the caller's own for the next received file (the gateway imports a closure while
+   * it arrives); undefined, or no such option: a new file at newFilePath().
+   */
+  openFile?(): FileSink | undefined;
   /** Told the size of each piece of the (possibly compressed) message as it arrives. */
   onBytes?(bytes: number): void;
 }
@@ -56,7 +61,7 @@ export async function readMessage(
   options: MessageReaderOptions,
 ): Promise<ReceivedMessage> {
   const mediaType = parseMediaType(headers.contentType);
-  const openFile = () => createFileSink(options.newFilePath(), options.fileMode);
+  const openFile = () => options.openFile?.() ?? createFileSink(options.newFilePath(), options.fileMode);
   const reader = new SoapStreamReader<FileSink>({ ...options, openInline: openFile });
   const attachments = new Map<string, Attachment>();
   const mtom = isMultipartRelated(mediaType);

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { FileSink } from '../../protocol/codec/file-sink';
 import { isMultipartRelated, isXmlText, parseMediaType } from '../../protocol/codec/media-type';
 import { type MessageReaderOptions, type ReceivedItem, readMessage } from '../../protocol/codec/message-reader';
 import { PositionalParts, isPositionalName } from '../../protocol/codec/positional-parts';
@@ -30,6 +31,8 @@ export interface ReadOptions {
   readonly uploadDir: string;
   /** Where received files go: the call's upload area. */
   newFilePath(): string;
+  /** A sink of the call's own for a file of this operation instead (see MessageReaderOptions). */
+  openFile?(operation: OperationName | undefined): FileSink | undefined;
   /** Told the size of each piece of the (possibly compressed) body as it arrives. */
   onBytes?(bytes: number): void;
 }
@@ -56,6 +59,7 @@ export async function readRequest(req: IncomingRequest, options: ReadOptions): P
         ...recognised.readerOptions,
         maxMarkupChars: options.maxBodyBytes,
         newFilePath: options.newFilePath,
+        openFile: options.openFile && (() => options.openFile!(recognised.operation())),
         onBytes: options.onBytes,
       },
     );
@@ -70,7 +74,7 @@ function header(req: IncomingRequest, name: string): string {
   return Array.isArray(value) ? value.join(', ') : (value ?? '');
 }
 
-type RecognitionOptions = Omit<MessageReaderOptions, 'newFilePath' | 'maxMarkupChars' | 'onBytes'>;
+type RecognitionOptions = Omit<MessageReaderOptions, 'newFilePath' | 'openFile' | 'maxMarkupChars' | 'onBytes'>;
 
 /**
  * How the reader recognises a request's parts while it streams in: the Body's element names an

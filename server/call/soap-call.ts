@@ -10,7 +10,10 @@ import type { GatewayMetrics } from '../metrics/gateway-metrics';
 import type { DaemonFileRemover } from '../operations/daemon-temp-files';
 import { checkArguments } from '../operations/operation-arguments';
 import { runOperation } from '../operations/run-operation';
+import type { OperationContext } from '../operations/relay-operation';
+import { callImport } from '../operations/streamed-import';
 import { createUploadArea } from '../operations/upload-area';
+import { stallLimit } from '../http/stall-limit';
 import { sendAnswer, sendFault } from './answer';
 import { type ReceivedCall, readRequest } from './read-request';
 
@@ -19,6 +22,8 @@ export interface CallDeps {
   readonly jobTimeouts: JobTimeouts;
   readonly maxBodyBytes: number;
   readonly uploadDir: string;
+  /** --upload-stall-timeout; absent: a request's body may pause for as long as it likes. */
+  readonly uploadStallMs?: number;
   readonly logger: Logger;
   readonly metrics?: Pick<GatewayMetrics, 'countCall' | 'countBytes'>;
   /** Removes what the daemon's jobs leave in its TMPDIR for a call (see DaemonTempFiles). */
@@ -58,27 +63,44 @@ async function answerCall(req: Request, res: Response, deps: CallDeps): Promise<
     discarded.delete(path);
     await deps.daemonFiles?.remove(path);
   };
+  const context: Omit<OperationContext, 'form'> = {
+    relay: deps.relay,
+    jobTimeouts: deps.jobTimeouts,
+    area,
+    signal: watch.signal,
+    // A closure imported while it arrives has its job before the request is read whole.
+    onJobId: (id: number) => {
+      line.jobId = id;
+      recorded?.jobId(id);
+    },
+    discard: (path) => discarded.add(path),
+    removeDaemonFile,
+    streamedImport: (path) => imports.receivedAt(path),
+  };
+  const imports = callImport({ ...context, form: 'document' }, (reason) =>
+    deps.logger.warn('cannot import a closure while it arrives; it is imported once received whole', { reason, uploadDir: deps.uploadDir }),
+  );
   try {
-    call = await readRequest(req, { ...deps, newFilePath: area.newFilePath, onBytes: (bytes) => (line.receivedBytes += bytes) });
+    const stall = stallLimit(req, deps.uploadStallMs);
+    try {
+      call = await readRequest(req, {
+        ...deps,
+        newFilePath: area.newFilePath,
+        openFile: (operation) => imports.openFile(operation, area.newFilePath()),
+        onBytes: (bytes) => (line.receivedBytes += bytes),
+      });
+    } catch (error) {
+      throw stall.explain(error);
+    } finally {
+      stall.release();
+    }
     line.operation = call.operation;
     const uploaded = call.items.reduce((sum, item) => sum + (item.kind === 'file' ? item.file.size : 0), 0);
     if (uploaded > 0) deps.metrics?.countBytes('up', uploaded);
     recorded = deps.calls?.callStarted({ operation: call.operation, args: shownArguments(call.items), user: line.user, client: line.client });
+    if (line.jobId !== undefined) recorded?.jobId(line.jobId);
     const args = checkArguments(call.operation, call.items);
-    const onJobId = (id: number) => {
-      line.jobId = id;
-      recorded?.jobId(id);
-    };
-    const content = await runOperation(call.operation, args, {
-      relay: deps.relay,
-      jobTimeouts: deps.jobTimeouts,
-      area,
-      signal: watch.signal,
-      onJobId,
-      form: call.form,
-      discard: (path) => discarded.add(path),
-      removeDaemonFile,
-    });
+    const content = await runOperation(call.operation, args, { ...context, form: call.form });
     line.sentBytes = await sendAnswer(req, res, call, content).catch((error: unknown) => {
       throw res.destroyed ? new GatewayError('GW_ERR_CALLER_GONE', 'the caller went away while the answer was being sent') : error;
     });
@@ -88,9 +110,12 @@ async function answerCall(req: Request, res: Response, deps: CallDeps): Promise<
   } catch (error) {
     recorded?.ended(error);
     reportCall(deps, line.operation, watch.elapsedMs(), line, error);
+    // Before the Fault goes: whoever reads it finds the import it started ended.
+    await imports.abandon();
     sendFault(req, res, faultFor(error, call?.form));
   } finally {
     watch.release();
+    await imports.abandon();
     // Those not removed once they served: the call failed before, or while, they were sent.
     for (const path of [...discarded]) await removeDaemonFile(path);
     await area.remove().catch((error: unknown) => deps.logger.error('cannot remove an upload area', { error: String(error) }));

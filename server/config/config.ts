@@ -47,6 +47,8 @@ export interface GatewayConfig extends ListenSettings {
   readonly maxBodyBytes: number;
   /** Where uploaded files wait until disnix-service has imported them. */
   readonly uploadDir: string;
+  /** How long a request's body may send nothing while it is read (`--upload-stall-timeout`). */
+  readonly uploadStallMs: number;
   /** disnix-service's TMPDIR: what its export and capture_config jobs leave there is removed. */
   readonly daemonTmpDir: string;
   /** How many calls the jobs page keeps. */
@@ -168,6 +170,10 @@ function buildConfig(raw: RawValues, env: NodeJS.ProcessEnv, problems: string[])
   const uploadDir = resolve(text('uploadDir') ?? tmpdir());
   if (!isDirectory(uploadDir)) problems.push(`upload-dir "${uploadDir}" is not an existing directory`);
 
+  const stallText = text('uploadStallTimeout') ?? '2m';
+  const uploadStallMs = parseDuration(stallText);
+  if (uploadStallMs === undefined) problems.push(`upload-stall-timeout "${stallText}" is not a duration such as 30s or 2m`);
+
   // Not checked here: it is the daemon's directory, and a start-up warning says when it cannot be cleaned.
   const daemonTmpDir = resolve(text('daemonTmpdir') ?? '/tmp');
 
@@ -216,6 +222,7 @@ function buildConfig(raw: RawValues, env: NodeJS.ProcessEnv, problems: string[])
     jobTimeouts,
     maxBodyBytes: maxBodyBytes!,
     uploadDir,
+    uploadStallMs: uploadStallMs!,
     daemonTmpDir,
     jobHistory,
     logLevel,

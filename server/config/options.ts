@@ -162,6 +162,13 @@ export const optionSpecs = {
     value: 'DIR',
     help: 'directory for uploaded closures and snapshots until disnix-service has imported them; it must be readable by disnix-service (default: the system temp directory)',
   },
+  uploadStallTimeout: {
+    flag: 'upload-stall-timeout',
+    env: 'DISNIX_WEBSERVICE_UPLOAD_STALL_TIMEOUT',
+    type: 'string',
+    value: 'DURATION',
+    help: "how long a request's body may send nothing before the gateway ends the call; a closure being imported while it arrives is then cut short, so the import fails (default: 2m)",
+  },
   daemonTmpdir: {
     flag: 'daemon-tmpdir',
     env: 'DISNIX_WEBSERVICE_DAEMON_TMPDIR',

@@ -19,6 +19,8 @@ export interface JobRequest {
   /** Aborting (the caller went away) forgets the job; the daemon still finishes it. */
   readonly signal?: AbortSignal;
   readonly onJobId?: (jobId: number) => void;
+  /** The daemon has answered the job's method call (it has done what it does before answering). */
+  readonly onStarted?: () => void;
 }
 
 export interface JobOutcome {
@@ -97,6 +99,7 @@ export class JobRelay extends EventEmitter<JobEvents> {
     try {
       await this.#callDaemon(request.job.method, `i${request.job.signature}`, [jobId, ...request.args]);
       this.emit('started', { jobId, operation: request.operation });
+      request.onStarted?.();
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       const refused = new GatewayError(

@@ -7,12 +7,15 @@ import { GatewayError } from '../errors/error-catalogue';
 import { type OperationContext, runJob } from './relay-operation';
 
 /**
- * Closures both ways. An upload has been received whole into a file of the call's upload area
- * before this runs; `import` reads it there. A download runs `export` (whose paths are checked
+ * Closures both ways. An upload is being imported while it arrives (see streamed-import), and
+ * is ended here once the call's arguments are checked; or, where that is not possible, it has
+ * been received whole into a file of the call's upload area, and `import` reads it there. A download runs `export` (whose paths are checked
  * first, see runJob) and streams the closure file the job names, which is removed afterwards.
  */
 export async function importLocalFile(args: ArgumentsOf<'importLocalFile', ReceivedFile>, context: OperationContext): Promise<Segment[]> {
-  await runJob(context, 'importLocalFile', 'importm', [args.closure.path], false);
+  const streamed = context.streamedImport?.(args.closure.path);
+  if (streamed) await streamed.commit();
+  else await runJob(context, 'importLocalFile', 'importm', [args.closure.path], false);
   return [];
 }
 

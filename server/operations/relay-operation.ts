@@ -6,6 +6,7 @@ import type { JobTimeouts } from '../config/job-timeouts';
 import type { JobRelay } from '../dbus/job-relay';
 import { GatewayError } from '../errors/error-catalogue';
 import { type CheckedArguments, jobArguments } from './operation-arguments';
+import type { StreamedImport } from './streamed-import';
 import type { UploadArea } from './upload-area';
 
 /** What an operation works with besides its arguments. */
@@ -27,6 +28,8 @@ export interface OperationContext {
   readonly discard: (path: string) => void;
   /** Removes such a file now, once it has served (see DaemonTempFiles); never fails. */
   readonly removeDaemonFile: (path: string) => Promise<void>;
+  /** The import already under way for a closure received at this path (see streamed-import), if any. */
+  readonly streamedImport?: (path: string) => StreamedImport | undefined;
 }
 
 /**
@@ -42,6 +45,7 @@ export async function runJob(
   job: OperationName,
   args: readonly unknown[],
   abortable: boolean,
+  onStarted?: () => void,
 ): Promise<{ jobId: number; results: string[] }> {
   const dbusJob = dbusJobOf(job);
   if (dbusJob.validPathsFirst) await requireValidPaths(context, operation, args[0] as readonly string[]);
@@ -52,6 +56,7 @@ export async function runJob(
     timeoutMs: context.jobTimeouts[operation],
     signal: abortable ? context.signal : undefined,
     onJobId: context.onJobId,
+    onStarted,
   });
   return { jobId, results: [...results] };
 }

@@ -1,6 +1,7 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { closeSync, constants, mkdirSync, mkdtempSync, open, rmSync } from 'node:fs';
+import { lstat, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { GatewayError } from '../errors/error-catalogue';
 
 /**
@@ -14,6 +15,9 @@ import { GatewayError } from '../errors/error-catalogue';
  * rest of such a call. Made synchronously, once per upload, because the reader asks for a file's
  * path synchronously; its failure (no space, no permission) fails that call.
  */
+const AREA_PREFIX = 'disnix-upload-';
+const openFd = promisify(open);
+
 export interface UploadArea {
   /** The directory, made now if it is not yet. */
   readonly dir: string;
@@ -29,7 +33,7 @@ export function createUploadArea(uploadDir: string): UploadArea {
     if (made !== undefined) return made;
     let fresh: string | undefined;
     try {
-      fresh = mkdtempSync(join(uploadDir, 'disnix-upload-'));
+      fresh = mkdtempSync(join(uploadDir, AREA_PREFIX));
       mkdirSync(join(fresh, 'parts'));
     } catch (error) {
       if (fresh !== undefined) rmSync(fresh, { recursive: true, force: true });
@@ -49,4 +53,32 @@ export function createUploadArea(uploadDir: string): UploadArea {
 export function uploadStorageError(uploadDir: string, error: unknown): GatewayError {
   const reason = (error as NodeJS.ErrnoException)?.code ?? (error as Error)?.message;
   return new GatewayError('GW_ERR_UPLOAD_STORAGE', `the gateway cannot store the upload in ${uploadDir} (--upload-dir): ${reason}`, { cause: error });
+}
+
+/**
+ * Ends the wait of a daemon blocked opening a named pipe of a gateway that died between calling
+ * import and the daemon's open (see streamed-import): each pipe left in an upload area is opened
+ * for writing once and closed, which the daemon's reader sees as the end of a truncated closure.
+ * Harmless for a pipe a running gateway still writes: that writer stays. Never fails.
+ */
+export async function releaseAbandonedPipes(uploadDir: string): Promise<number> {
+  let released = 0;
+  const areas = await readdir(uploadDir).catch(() => [] as string[]);
+  for (const area of areas.filter((name) => name.startsWith(AREA_PREFIX))) {
+    const parts = join(uploadDir, area, 'parts');
+    for (const name of await readdir(parts).catch(() => [] as string[])) {
+      const path = join(parts, name);
+      const isPipe = await lstat(path).then(
+        (info) => info.isFIFO(),
+        () => false,
+      );
+      if (!isPipe) continue;
+      // ENXIO: nobody has it open for reading, so nobody waits on it.
+      const fd = await openFd(path, constants.O_WRONLY | constants.O_NONBLOCK).catch(() => undefined);
+      if (fd === undefined) continue;
+      closeSync(fd);
+      released++;
+    }
+  }
+  return released;
 }
