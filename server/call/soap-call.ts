@@ -87,7 +87,10 @@ async function answerCall(req: Request, res: Response, deps: CallDeps): Promise<
         ...deps,
         newFilePath: area.newFilePath,
         openFile: (operation) => imports.openFile(operation, area.newFilePath()),
-        onBytes: (bytes) => (line.receivedBytes += bytes),
+        onBytes: (bytes) => {
+          line.receivedBytes += bytes;
+          stall.touch();
+        },
       });
     } catch (error) {
       throw stall.explain(error);
