@@ -2,11 +2,12 @@ import { link, mkdir, mkdtemp, rm, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { removeOnInterrupt } from './interruption';
 
 /**
  * Where a download lands: a new directory under $TMPDIR whose `.parts/` receives the files of
- * the answer as they stream in. Removed whole when the download fails, so a failed or cut-short
- * transfer leaves nothing behind.
+ * the answer as they stream in. Removed whole when the download fails, or the client is
+ * interrupted (SIGINT, SIGTERM, SIGHUP), so a failed or cut-short transfer leaves nothing behind.
  */
 export interface DownloadArea {
   readonly dir: string;
@@ -19,13 +20,17 @@ export interface DownloadArea {
 
 export async function createDownloadArea(prefix: string): Promise<DownloadArea> {
   const dir = await mkdtemp(join(tmpdir(), `${prefix}-`));
+  const withdraw = removeOnInterrupt(dir);
   const parts = join(dir, '.parts');
   await mkdir(parts);
   let next = 0;
   return {
     dir,
     newFilePath: () => join(parts, String(next++)),
-    remove: () => rm(dir, { recursive: true, force: true }),
+    remove: async () => {
+      await rm(dir, { recursive: true, force: true });
+      withdraw();
+    },
     removeParts: () => rm(parts, { recursive: true, force: true }),
   };
 }

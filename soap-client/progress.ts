@@ -1,4 +1,5 @@
 import { Format, SingleBar, type Options, type Params } from 'cli-progress';
+import { onInterrupt } from './interruption';
 
 /**
  * The progress of a transfer on stderr: bytes so far, rate and time left. Shown only when
@@ -50,10 +51,13 @@ export function createProgress(label: string, total: number | undefined, waiting
   let started = false;
   let value = 0;
   let stopped = false;
+  let withdraw: () => void = () => undefined;
   const start = () => {
     if (started) return;
     started = true;
     bar.start(total ?? 0, 0);
+    // An interrupted client gives the terminal its cursor back (the bar hides it).
+    withdraw = onInterrupt(() => bar.stop());
   };
   return {
     add(bytes) {
@@ -81,6 +85,7 @@ export function createProgress(label: string, total: number | undefined, waiting
       stopped = true;
       bar.update(value);
       bar.stop();
+      withdraw();
     },
   };
 }
