@@ -4,10 +4,11 @@
  * demo disnix-service: closures and nested snapshot trees round-trip byte for byte, failures
  * leave nothing in $TMPDIR, and the progress bar shows only on a terminal.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { createGzip, gunzipSync } from 'node:zlib';
@@ -179,6 +180,40 @@ describe('closures', () => {
     }
   });
 
+  it.each(['SIGINT', 'SIGTERM'] as const)('interrupted by %s mid-download, it removes what it had received and ends by that signal', async (signal) => {
+    const boundary = 'stalls';
+    const stub = await listen((_req, res) => {
+      res.writeHead(200, { 'Content-Type': `multipart/related; type="application/xop+xml"; boundary="${boundary}"`, 'Content-Length': 10_000_000 });
+      res.write(
+        `--${boundary}\r\nContent-Type: application/xop+xml; type="text/xml"\r\nContent-ID: <root>\r\n\r\n` +
+          '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><t:exportRemoteFileResponse xmlns:t="http://service.disnix.nixos.org">' +
+          '<t:return><xop:Include xmlns:xop="http://www.w3.org/2004/08/xop/include" href="cid:file"/></t:return></t:exportRemoteFileResponse></s:Body></s:Envelope>' +
+          `\r\n--${boundary}\r\nContent-ID: <file>\r\n\r\n`,
+      );
+      // Half the closure, then nothing: the client waits mid-download until it is interrupted.
+      res.write(randomBytes(3_000_000));
+    });
+    try {
+      const child = spawn(process.execPath, [CLIENT, '--target', stub.url, '--export', '--remotefile', '/nix/store/x'], {
+        env: { PATH: process.env.PATH, TMPDIR: clientTmp, DISNIX_SOAP_CLIENT_USERNAME: 'u', DISNIX_SOAP_CLIENT_PASSWORD: 'p' },
+      });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const exited = once(child, 'exit');
+      // Received bytes on disk: the download is under way.
+      const deadline = Date.now() + 10_000;
+      while ((await bytesUnder(clientTmp)) < 1_000_000 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(await bytesUnder(clientTmp)).toBeGreaterThanOrEqual(1_000_000);
+      child.kill(signal);
+      const [code, endedBy] = await exited;
+      expect({ code, endedBy }).toEqual({ code: null, endedBy: signal });
+      expect(stderr).toContain(`interrupted (${signal}); what was received so far was removed`);
+      expect(await readdir(clientTmp)).toEqual([]);
+    } finally {
+      await stub.close();
+    }
+  });
+
   it('a gzip-compressed download cut short fails loudly and leaves nothing in $TMPDIR', async () => {
     const boundary = 'cut';
     const stub = await listen((_req, res) => {
@@ -294,4 +329,13 @@ async function listen(handler: Parameters<typeof createServer>[1]): Promise<{ ur
         server.close(() => resolve());
       }),
   };
+}
+
+/** The bytes of every file under a directory. */
+async function bytesUnder(dir: string): Promise<number> {
+  let total = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) total += (await stat(join(entry.parentPath ?? entry.path, entry.name))).size;
+  }
+  return total;
 }
