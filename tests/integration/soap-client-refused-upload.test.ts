@@ -1,6 +1,6 @@
 /**
- * An upload the gateway refuses part-way (its --upload-dir is full, the request is too large,
- * the password is wrong) reaches the user as the gateway's reason, every time: the gateway
+ * An upload the gateway refuses part-way (its --upload-dir is full, no disnix-service is there to
+ * import a closure that streams to it, the request is too large, the password is wrong) reaches the user as the gateway's reason, every time: the gateway
  * answers while the client is still sending, and neither side may let the rest of the upload
  * turn that answer into a bare broken pipe. Runs the compiled gateway and client as child
  * processes, 20 times per case, while two CPU burners keep the machine busy (that is when the
@@ -29,6 +29,7 @@ let work: string;
 let uploads: string;
 let mounted = false;
 let closure: string;
+let snapshot: string;
 let bus: PrivateBus;
 const burners: ChildProcess[] = [];
 
@@ -44,6 +45,9 @@ beforeAll(async () => {
   mounted = true;
   closure = join(work, 'closure.nar');
   await writeFile(closure, randomBytes(CLOSURE_BYTES));
+  snapshot = join(work, 'snapshot');
+  await mkdir(snapshot);
+  await writeFile(join(snapshot, 'state.db'), randomBytes(CLOSURE_BYTES));
   bus = await startPrivateBus();
   for (let i = 0; i < 2; i += 1) {
     burners.push(spawn(process.execPath, ['-e', `const end = Date.now() + ${BURN_MS}; while (Date.now() < end) {}`], { stdio: 'ignore' }));
@@ -57,12 +61,14 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-/** Runs the client's upload RUNS times, CONCURRENCY at a time. */
-async function uploadRepeatedly(gateway: GatewayProcess, password = CREDENTIALS.password): Promise<ClientRun[]> {
+const importClosure = () => ['--import', '--localfile', closure];
+
+/** Runs the client's upload (a closure unless told otherwise) RUNS times, CONCURRENCY at a time. */
+async function uploadRepeatedly(gateway: GatewayProcess, password = CREDENTIALS.password, upload = importClosure()): Promise<ClientRun[]> {
   const runs: ClientRun[] = [];
   const one = () =>
     runClient(
-      ['--target', gateway.url, '--import', '--localfile', closure],
+      ['--target', gateway.url, ...upload],
       { TMPDIR: work, DISNIX_SOAP_CLIENT_USERNAME: CREDENTIALS.username, DISNIX_SOAP_CLIENT_PASSWORD: password },
       { timeoutMs: CLIENT_TIMEOUT_MS },
     );
@@ -95,9 +101,27 @@ async function withGateway(args: readonly string[], body: (gateway: GatewayProce
 }
 
 test('a full --upload-dir: every run prints the ENOSPC Fault, none a broken pipe, and nothing is left', async () => {
+  // A snapshot: it goes to a file first (a closure streams into the import and takes no room there).
+  await withGateway([], async (gateway) => {
+    const runs = await uploadRepeatedly(gateway, CREDENTIALS.password, [
+      '--import-snapshots',
+      '--localfile',
+      '--container',
+      'mysql-database',
+      '--component',
+      'db',
+      snapshot,
+    ]);
+    expectEveryRunSays(runs, `the gateway cannot store the upload in ${uploads} (--upload-dir): ENOSPC`);
+    await expectEmptySoon(uploads);
+  });
+}, 600_000);
+
+test('a closure while no disnix-service is on the bus: every run says so, none a broken pipe, and nothing is left', async () => {
+  // The import starts at the closure's first bytes, and its refusal ends the call while the client is still sending.
   await withGateway([], async (gateway) => {
     const runs = await uploadRepeatedly(gateway);
-    expectEveryRunSays(runs, `the gateway cannot store the upload in ${uploads} (--upload-dir): ENOSPC`);
+    expectEveryRunSays(runs, 'disnix-service is not running: nobody owns org.nixos.disnix.Disnix');
     await expectEmptySoon(uploads);
   });
 }, 600_000);
