@@ -161,13 +161,8 @@ describe('closures', () => {
   it('a download cut short fails loudly and leaves nothing in $TMPDIR', async () => {
     const boundary = 'cut';
     const stub = await listen((_req, res) => {
-      res.writeHead(200, { 'Content-Type': `multipart/related; type="application/xop+xml"; boundary="${boundary}"`, 'Content-Length': 10_000_000 });
-      res.write(
-        `--${boundary}\r\nContent-Type: application/xop+xml; type="text/xml"\r\nContent-ID: <root>\r\n\r\n` +
-          '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><t:exportRemoteFileResponse xmlns:t="http://service.disnix.nixos.org">' +
-          '<t:return><xop:Include xmlns:xop="http://www.w3.org/2004/08/xop/include" href="cid:file"/></t:return></t:exportRemoteFileResponse></s:Body></s:Envelope>' +
-          `\r\n--${boundary}\r\nContent-ID: <file>\r\n\r\n`,
-      );
+      res.writeHead(200, { 'Content-Type': exportAnswerType(boundary), 'Content-Length': 10_000_000 });
+      res.write(exportAnswerHead(boundary));
       res.write(randomBytes(1_000_000), () => res.socket?.destroy());
     });
     try {
@@ -183,13 +178,8 @@ describe('closures', () => {
   it.each(['SIGINT', 'SIGTERM'] as const)('interrupted by %s mid-download, it removes what it had received and ends by that signal', async (signal) => {
     const boundary = 'stalls';
     const stub = await listen((_req, res) => {
-      res.writeHead(200, { 'Content-Type': `multipart/related; type="application/xop+xml"; boundary="${boundary}"`, 'Content-Length': 10_000_000 });
-      res.write(
-        `--${boundary}\r\nContent-Type: application/xop+xml; type="text/xml"\r\nContent-ID: <root>\r\n\r\n` +
-          '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><t:exportRemoteFileResponse xmlns:t="http://service.disnix.nixos.org">' +
-          '<t:return><xop:Include xmlns:xop="http://www.w3.org/2004/08/xop/include" href="cid:file"/></t:return></t:exportRemoteFileResponse></s:Body></s:Envelope>' +
-          `\r\n--${boundary}\r\nContent-ID: <file>\r\n\r\n`,
-      );
+      res.writeHead(200, { 'Content-Type': exportAnswerType(boundary), 'Content-Length': 10_000_000 });
+      res.write(exportAnswerHead(boundary));
       // Half the closure, then nothing: the client waits mid-download until it is interrupted.
       res.write(randomBytes(3_000_000));
     });
@@ -217,15 +207,10 @@ describe('closures', () => {
   it('a gzip-compressed download cut short fails loudly and leaves nothing in $TMPDIR', async () => {
     const boundary = 'cut';
     const stub = await listen((_req, res) => {
-      res.writeHead(200, { 'Content-Type': `multipart/related; type="application/xop+xml"; boundary="${boundary}"`, 'Content-Encoding': 'gzip' });
+      res.writeHead(200, { 'Content-Type': exportAnswerType(boundary), 'Content-Encoding': 'gzip' });
       const gzip = createGzip({ level: 1 });
       gzip.pipe(res);
-      gzip.write(
-        `--${boundary}\r\nContent-Type: application/xop+xml; type="text/xml"\r\nContent-ID: <root>\r\n\r\n` +
-          '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><t:exportRemoteFileResponse xmlns:t="http://service.disnix.nixos.org">' +
-          '<t:return><xop:Include xmlns:xop="http://www.w3.org/2004/08/xop/include" href="cid:file"/></t:return></t:exportRemoteFileResponse></s:Body></s:Envelope>' +
-          `\r\n--${boundary}\r\nContent-ID: <file>\r\n\r\n`,
-      );
+      gzip.write(exportAnswerHead(boundary));
       gzip.write(randomBytes(1_000_000));
       gzip.flush(() => res.write('', () => res.socket?.destroy()));
     });
@@ -338,4 +323,18 @@ async function bytesUnder(dir: string): Promise<number> {
     if (entry.isFile()) total += (await stat(join(entry.parentPath ?? entry.path, entry.name))).size;
   }
   return total;
+}
+
+/** An exportRemoteFile answer as MTOM, as a stub gateway sends it: its type, and everything before the closure's bytes. */
+function exportAnswerType(boundary: string): string {
+  return `multipart/related; type="application/xop+xml"; boundary="${boundary}"`;
+}
+
+function exportAnswerHead(boundary: string): string {
+  return (
+    `--${boundary}\r\nContent-Type: application/xop+xml; type="text/xml"\r\nContent-ID: <root>\r\n\r\n` +
+    '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><t:exportRemoteFileResponse xmlns:t="http://service.disnix.nixos.org">' +
+    '<t:return><xop:Include xmlns:xop="http://www.w3.org/2004/08/xop/include" href="cid:file"/></t:return></t:exportRemoteFileResponse></s:Body></s:Envelope>' +
+    `\r\n--${boundary}\r\nContent-ID: <file>\r\n\r\n`
+  );
 }
