@@ -55,8 +55,10 @@ export async function callTransfer<N extends TransferOperationName>(call: Transf
   const compress = call.compress === true;
   const headers: Record<string, string | number> = {
     'Content-Type': message.contentType,
-    // Compressed, the length is not known beforehand: the request goes chunked.
-    ...(compress ? { 'Content-Encoding': 'gzip', 'Accept-Encoding': 'gzip' } : { 'Content-Length': message.length }),
+    // Compressed, the length is not known beforehand: the request goes chunked. Uploads go as
+    // gzip, which every gateway and the original Java service read; an answer comes as br from
+    // a gateway that writes it (it saves more, for less CPU), else as gzip.
+    ...(compress ? { 'Content-Encoding': 'gzip', 'Accept-Encoding': 'br, gzip' } : { 'Content-Length': message.length }),
     SOAPAction: '""',
     Accept: 'multipart/related, text/xml',
     Connection: 'close',

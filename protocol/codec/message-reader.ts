@@ -1,7 +1,7 @@
 import type { Readable, Transform, Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { StringDecoder } from 'node:string_decoder';
-import { createGunzip, createInflate } from 'node:zlib';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { Base64Decoder } from './base64-stream';
 import { createFileSink, type FileSink } from './file-sink';
 import { bareContentId, isMultipartRelated, isUtf8, isXmlText, parseMediaType } from './media-type';
@@ -258,7 +258,9 @@ function decompression(encoding: string | undefined): Transform | undefined {
       return createGunzip();
     case 'deflate':
       return createInflate();
+    case 'br':
+      return createBrotliDecompress();
     default:
-      throw new MessageError(`Content-Encoding ${encoding} is not read; send gzip, deflate or none`);
+      throw new MessageError(`Content-Encoding ${encoding} is not read; send br, gzip, deflate or none`);
   }
 }

@@ -10,7 +10,7 @@ import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { type Socket, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createGzip, gunzipSync, gzipSync } from 'node:zlib';
+import { brotliCompressSync, brotliDecompressSync, createGzip, gunzipSync, gzipSync } from 'node:zlib';
 import { demoLayout } from '../../demo/demo-layout';
 import { useGatewayEnvironment } from '../../testing/gateway-fixture';
 import { expectEmptySoon } from '../../testing/upload-dir';
@@ -88,6 +88,17 @@ describe('closure round trips: export, download, garbage-collect, upload, import
     120_000,
   );
 
+  it('br-compressed MTOM is read too', async () => {
+    const path = await addStorePath(stateDir, 'brotli', 'brotli on the wire');
+    const download = await call(mtomRequest('exportRemoteFile', [['derivation', path]]));
+    expectOk(download);
+    const [closure] = returnsOf(download, true) as Buffer[];
+    expectOk(await call(inlineRequest('collectGarbage', [['deleteOld', 'false']])));
+    const { contentType, body } = mtomRequest('importLocalFile', [['closure', closure]]);
+    expectOk(await call({ contentType, body: brotliCompressSync(body) }, { 'Content-Encoding': 'br' }));
+    expect(await readFile(path, 'utf8')).toBe('brotli on the wire');
+  });
+
   it('gzip-compressed MTOM, as the original Axis2 client sends, is read too', async () => {
     const path = await addStorePath(stateDir, 'gzipped', 'compressed on the wire');
     const download = await call(mtomRequest('exportRemoteFile', [['derivation', path]]));
@@ -101,10 +112,16 @@ describe('closure round trips: export, download, garbage-collect, upload, import
   });
 });
 
-describe('compressed downloads: gzip only for a caller that asks for it', () => {
-  it.each(['mtom', 'inline'] as const)('%s: the same closure, compressed and streamed with Accept-Encoding: gzip, as it was without', async (form) => {
+describe('compressed downloads: br or gzip only for a caller that asks for it', () => {
+  const unpackers = { gzip: gunzipSync, br: brotliDecompressSync };
+  it.each([
+    ['mtom', 'gzip, deflate', 'gzip'],
+    ['inline', 'gzip, deflate', 'gzip'],
+    ['mtom', 'br, gzip', 'br'],
+    ['inline', 'gzip;q=0.5, br;q=0.2', 'br'],
+  ] as const)('%s with Accept-Encoding: %s: the same closure, streamed as %s, as it was without', async (form, asked, encoding) => {
     const content = randomBytes(3 * 1024 * 1024);
-    const path = await addStorePath(stateDir, `gzip-download-${form}`, Buffer.concat([content, Buffer.alloc(2 * 1024 * 1024, 'text ')]));
+    const path = await addStorePath(stateDir, `${encoding}-download-${form}`, Buffer.concat([content, Buffer.alloc(2 * 1024 * 1024, 'text ')]));
     const request = forms[form]('exportRemoteFile', [['derivation', path]]);
     const accept: Record<string, string> = form === 'mtom' ? { Accept: 'multipart/related, text/xml' } : {};
 
@@ -114,21 +131,21 @@ describe('compressed downloads: gzip only for a caller that asks for it', () => 
     expect(Number(plain.headers['content-length'])).toBe(plain.body.length);
     expect(plain.headers.vary).toBe('Accept-Encoding');
 
-    const compressed = await call(request, { ...accept, 'Accept-Encoding': 'gzip, deflate' });
+    const compressed = await call(request, { ...accept, 'Accept-Encoding': asked });
     expectOk(compressed);
-    expect(compressed.headers['content-encoding']).toBe('gzip');
+    expect(compressed.headers['content-encoding']).toBe(encoding);
     expect(compressed.headers['content-length']).toBeUndefined();
     expect(compressed.headers['transfer-encoding']).toBe('chunked');
     expect(compressed.headers.vary).toBe('Accept-Encoding');
     expect(compressed.contentType.split(';')[0]).toBe(plain.contentType.split(';')[0]);
-    const unpacked = gunzipSync(compressed.body);
+    const unpacked = unpackers[encoding](compressed.body);
     expect(compressed.body.length).toBeLessThan(unpacked.length);
     const [closure] = returnsOf({ ...compressed, body: unpacked }, true) as Buffer[];
     const [plainClosure] = returnsOf(plain, true) as Buffer[];
     expect(sha256(closure)).toBe(sha256(plainClosure));
 
     // Asked not to, the gateway does not.
-    const refused = await call(request, { ...accept, 'Accept-Encoding': 'gzip;q=0, identity' });
+    const refused = await call(request, { ...accept, 'Accept-Encoding': 'br;q=0, gzip;q=0, identity' });
     expect(refused.headers['content-encoding']).toBeUndefined();
     expect(Number(refused.headers['content-length'])).toBe(refused.body.length);
     expect(await daemonFilesLeft()).toEqual([]);

@@ -109,7 +109,7 @@ describe('closures', () => {
     60_000,
   );
 
-  it('compresses (gzip upload, Accept-Encoding: gzip) with --compress=always, not with never, nor on loopback by default', async () => {
+  it('compresses (gzip upload, Accept-Encoding: br, gzip) with --compress=always, not with never, nor on loopback by default', async () => {
     const seen: { encoding?: string; accept?: string; length?: string; body: Buffer }[] = [];
     const stub = await listen((req, res) => {
       const chunks: Buffer[] = [];
@@ -135,9 +135,9 @@ describe('closures', () => {
         expect((await client([`--compress=${mode}`, '--export', '--remotefile', '/nix/store/x'], stub.url)).stderr).toMatch(/stub/);
       }
       const [upAlways, downAlways, ...plain] = seen;
-      expect(upAlways).toMatchObject({ encoding: 'gzip', accept: 'gzip', length: undefined });
+      expect(upAlways).toMatchObject({ encoding: 'gzip', accept: 'br, gzip', length: undefined });
       expect(gunzipSync(upAlways.body).toString('latin1')).toContain('closure bytes '.repeat(10_000));
-      expect(downAlways).toMatchObject({ encoding: 'gzip', accept: 'gzip' });
+      expect(downAlways).toMatchObject({ encoding: 'gzip', accept: 'br, gzip' });
       for (const request of plain) {
         expect(request).toMatchObject({ encoding: undefined, accept: undefined, length: String(request.body.length) });
       }
