@@ -27,7 +27,7 @@ import { type OperationContext, runJob } from './relay-operation';
  * be wrong gets its closure ended short: the last piece received is held back until the call's
  * arguments are checked, so the import then fails on a truncated closure. A gateway killed
  * between its call and the daemon's open leaves a pipe nobody writes to: the next start opens
- * every such pipe once (see upload-sweep), which ends the daemon's wait.
+ * every such pipe once (releaseAbandonedPipes in upload-area), which ends the daemon's wait.
  *
  * Where no named pipe can be made (a file system without them), the closure goes to a file at
  * the same path and is imported once it is whole, as before.

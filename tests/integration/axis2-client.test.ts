@@ -7,7 +7,7 @@
  * it (tests/support/axis2-response.ts). Re-record with `npm run build && npm run record-axis2-fixtures`.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseCommandLine } from '../../server/config/config';
@@ -21,6 +21,8 @@ import { type Axis2Answer, Axis2Fault, type JavaValue, readAxis2Answer } from '.
 import { type Seeded, scenarioSteps, seedScenario } from '../../testing/axis2-scenario';
 import { useGatewayEnvironment } from '../../testing/gateway-fixture';
 import { expectEmptySoon } from '../../testing/upload-dir';
+import { readJobLog } from '../../testing/demo-store';
+import { type ImportJob, importJobsOn, stagingBytes, waitFor } from '../../testing/streamed-upload';
 import { createSoapTestClient } from '../../testing/soap-test-client';
 
 const manifest = JSON.parse(readFileSync(join(fixtureDir(), 'manifest.json'), 'utf8')) as Manifest;
@@ -122,17 +124,6 @@ async function expectAnswer(step: ManifestStep, result: Axis2Answer | Axis2Fault
   }
 }
 
-/** Bytes in files under the upload directory, wherever the gateway puts them there. */
-async function bytesUnder(dir: string): Promise<number> {
-  let total = 0;
-  for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) total += await bytesUnder(path);
-    else total += (await stat(path).catch(() => ({ size: 0 }))).size;
-  }
-  return total;
-}
-
 const read = (path: string) => readFile(path, 'utf8');
 const snapshots = (...parts: string[]) => join(seeded.stateDir, 'snapshots', ...parts);
 
@@ -173,22 +164,27 @@ describe('the Java client session, replayed in order', () => {
     '%s',
     async (_id, step) => {
       if (step.operation === 'importLocalFile') {
-        // The upload streams to disk as it arrives: with most of the request sent and the rest
-        // held back, the closure's bytes are already in the upload directory.
+        // The closure is imported while it arrives: with most of the request sent and the rest
+        // held back, the daemon's import job has started on the upload and has unpacked most of
+        // the closure's 3 MiB file into its staging directory already.
         const request = recording(step);
-        let onDisk = 0;
+        let unpacked = 0;
+        let jobs: ImportJob[] = [];
         const result = await replay(step, {
           pauseAt: Math.floor(request.length * 0.7),
           between: async () => {
-            const deadline = Date.now() + 10_000;
-            while (onDisk < 1024 * 1024 && Date.now() < deadline) {
-              await new Promise((resolve) => setTimeout(resolve, 50));
-              onDisk = await bytesUnder(uploadDir);
-            }
+            unpacked = await waitFor('the import to unpack 1 MiB', async () => {
+              const bytes = await stagingBytes(seeded.storeDir);
+              return bytes >= 1024 * 1024 && bytes;
+            }).catch(() => 0);
+            jobs = await importJobsOn(env.daemon.logDir, uploadDir);
           },
         });
-        expect(onDisk).toBeGreaterThanOrEqual(1024 * 1024);
+        expect(unpacked).toBeGreaterThanOrEqual(1024 * 1024);
+        // One job, still running while the request was incomplete: its log holds the header line only.
+        expect(jobs.map((job) => job.log)).toEqual([expect.stringMatching(/^Importing: .*\/disnix-upload-[^/]+\/parts\/\d+\n$/)]);
         await expectAnswer(step, result);
+        expect((await readJobLog(seeded.stateDir, jobs[0].pid)).split('\n')).toContain(join(seeded.storeDir, seeded.uploadClosureEntry));
       } else {
         await expectAnswer(step, await replay(step));
       }

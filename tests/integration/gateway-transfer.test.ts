@@ -6,14 +6,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { type Socket, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { brotliCompressSync, brotliDecompressSync, createGzip, gunzipSync, gzipSync } from 'node:zlib';
-import { demoLayout } from '../../demo/demo-layout';
 import { useGatewayEnvironment } from '../../testing/gateway-fixture';
 import { expectEmptySoon } from '../../testing/upload-dir';
+import { type ImportJob, TRUNCATED_IMPORT, closureOfNewPath, importJobsOn, stagingBytes, stagingDirs, waitFor } from '../../testing/streamed-upload';
 import { addStorePath, addUnexportableStorePath } from '../../testing/demo-store';
 import { basicAuthHeader } from '../../testing/soap-test-client';
 import { type WireAnswer, type WireRequest, faultOf, inlineRequest, mtomRequest, post, returnsOf, sha256 } from '../../testing/transfer-wire';
@@ -36,11 +36,25 @@ const auth = () => ({ username: env.username, password: env.password });
 const call = (request: WireRequest, headers: Record<string, string> = {}) => post(env.url, auth(), request, headers);
 const forms = { mtom: mtomRequest, inline: inlineRequest } as const;
 
-/** Job logs of import jobs the daemon ran on files of the upload directory. */
-async function importsFromUploadDir(): Promise<string[]> {
-  const logDir = demoLayout(stateDir).logDir;
-  const logs = await Promise.all((await readdir(logDir)).map((name) => readFile(join(logDir, name), 'utf8')));
-  return logs.filter((log) => log.startsWith(`Importing: ${uploadDir}`));
+/** Import jobs the daemon ran on paths of the upload directory. */
+const uploadImports = () => importJobsOn(env.daemon.logDir, uploadDir);
+
+/** Jobs after the `before` ones: `count` of them, each failed on its closure cut short. */
+function expectFailedImports(now: readonly ImportJob[], before: readonly ImportJob[], count: number): void {
+  const started = now.filter((job) => !before.some((old) => old.pid === job.pid));
+  expect(started).toHaveLength(count);
+  for (const job of started) expect(job.log).toMatch(TRUNCATED_IMPORT);
+}
+
+/** After a caller left mid-upload: its import fails, the daemon's staging and the upload area go, the path is not in the store. */
+async function expectImportEnded(before: readonly ImportJob[], entry: string): Promise<void> {
+  await waitFor('the import to fail', async () =>
+    (await uploadImports()).some((job) => !before.some((old) => old.pid === job.pid) && TRUNCATED_IMPORT.test(job.log)),
+  );
+  expectFailedImports(await uploadImports(), before, 1);
+  await waitFor('the staging directory to go', async () => (await stagingDirs(env.daemon.storeDir)).length === 0);
+  await expectEmptySoon(uploadDir);
+  expect(existsSync(join(env.daemon.storeDir, entry))).toBe(false);
 }
 
 /** What the daemon's export jobs left in its TMPDIR: nothing, once the gateway has sent it. */
@@ -168,40 +182,49 @@ describe('uploads that must not be imported', () => {
     await expectEmptySoon(uploadDir);
   });
 
-  it('an MTOM body cut short inside the file part fails and imports nothing', async () => {
-    const before = (await importsFromUploadDir()).length;
-    const { contentType, body } = mtomRequest('importLocalFile', [['closure', randomBytes(512 * 1024)]]);
+  // The closure streams into the daemon's import job as it arrives (server/operations/streamed-import.ts):
+  // a body that ends short starts an import, which must then fail on its closure cut short.
+  it('an MTOM body cut short inside the file part fails, and so does the import it started: nothing imported', async () => {
+    const before = await uploadImports();
+    const { closure, entry } = await closureOfNewPath('cut-mtom', randomBytes(512 * 1024));
+    const { contentType, body } = mtomRequest('importLocalFile', [['closure', closure]]);
     const answer = await call({ contentType, body: body.subarray(0, body.length - 100_000) });
     expect(answer.status).toBe(400);
     expect(faultOf(answer)).toMatch(/ends before its closing boundary: it was cut short/);
-    expect((await importsFromUploadDir()).length).toBe(before);
+    // The Fault goes once the import has failed: its log says so already.
+    expectFailedImports(await uploadImports(), before, 1);
+    expect(existsSync(join(env.daemon.storeDir, entry))).toBe(false);
     await expectEmptySoon(uploadDir);
   });
 
-  it('an inline body cut short inside the base64 content fails and imports nothing', async () => {
-    const before = (await importsFromUploadDir()).length;
-    const { contentType, body } = inlineRequest('importLocalFile', [['closure', randomBytes(256 * 1024)]]);
+  it('an inline body cut short inside the base64 content fails, and so does the import it started: nothing imported', async () => {
+    const before = await uploadImports();
+    const { closure, entry } = await closureOfNewPath('cut-inline', randomBytes(256 * 1024));
+    const { contentType, body } = inlineRequest('importLocalFile', [['closure', closure]]);
     const answer = await call({ contentType, body: body.subarray(0, 100_000) });
     expect(answer.status).toBe(400);
     expect(faultOf(answer)).toMatch(/not well-formed XML/);
-    expect((await importsFromUploadDir()).length).toBe(before);
+    expectFailedImports(await uploadImports(), before, 1);
+    expect(existsSync(join(env.daemon.storeDir, entry))).toBe(false);
     await expectEmptySoon(uploadDir);
   });
 
-  it('a client that disconnects mid-upload leaves no file behind and nothing imported', async () => {
-    const before = (await importsFromUploadDir()).length;
-    const { contentType, body } = mtomRequest('importLocalFile', [['closure', randomBytes(8 * 1024 * 1024)]]);
+  it('a client that disconnects mid-upload, while the daemon imports, leaves no pipe behind and nothing imported', async () => {
+    const before = await uploadImports();
+    const { closure, entry } = await closureOfNewPath('hung-up', randomBytes(8 * 1024 * 1024));
+    const { contentType, body } = mtomRequest('importLocalFile', [['closure', closure]]);
     const socket = await rawPost(contentType, body.length);
     socket.write(body.subarray(0, 3 * 1024 * 1024));
-    expect(await partBytesOnceGrown(1024 * 1024)).toBeGreaterThanOrEqual(1024 * 1024);
+    // Mid-upload: the daemon's import has unpacked part of the closure already.
+    await waitFor('the import to unpack 1 MiB', async () => (await stagingBytes(env.daemon.storeDir)) >= 1024 * 1024);
     socket.destroy();
-    await expectEmptySoon(uploadDir);
-    expect((await importsFromUploadDir()).length).toBe(before);
+    await expectImportEnded(before, entry);
   });
 
-  it('a client that disconnects mid-way through a gzip-compressed upload leaves no file behind and nothing imported', async () => {
-    const before = (await importsFromUploadDir()).length;
-    const { contentType, body } = mtomRequest('importLocalFile', [['closure', randomBytes(8 * 1024 * 1024)]]);
+  it('a client that disconnects mid-way through a gzip-compressed upload leaves no pipe behind and nothing imported', async () => {
+    const before = await uploadImports();
+    const { closure, entry } = await closureOfNewPath('hung-up-gzip', randomBytes(8 * 1024 * 1024));
+    const { contentType, body } = mtomRequest('importLocalFile', [['closure', closure]]);
     const socket = await rawPost(contentType, 'chunked', 'Content-Encoding: gzip\r\n');
     // The compressed body goes out chunked, as the client sends it, and stops after 3 MiB of it.
     const gzip = createGzip({ level: 1 });
@@ -214,11 +237,10 @@ describe('uploads that must not be imported', () => {
       socket.write('\r\n');
     });
     gzip.end(body);
-    expect(await partBytesOnceGrown(1024 * 1024)).toBeGreaterThanOrEqual(1024 * 1024);
+    await waitFor('the import to unpack 1 MiB', async () => (await stagingBytes(env.daemon.storeDir)) >= 1024 * 1024);
     socket.destroy();
     gzip.destroy();
-    await expectEmptySoon(uploadDir);
-    expect((await importsFromUploadDir()).length).toBe(before);
+    await expectImportEnded(before, entry);
   });
 
   it('an xop:Include that points at no part is refused', async () => {
@@ -306,15 +328,6 @@ async function expectNoneSoon(list: () => Promise<string[]>, timeoutMs = 20_000)
   expect(left).toEqual([]);
 }
 
-async function partBytes(): Promise<number> {
-  let total = 0;
-  for (const area of await readdir(uploadDir)) {
-    const parts = join(uploadDir, area, 'parts');
-    for (const name of await readdir(parts).catch(() => [])) total += (await stat(join(parts, name)).catch(() => ({ size: 0 }))).size;
-  }
-  return total;
-}
-
 /** A POST of the service on a raw socket, its headers sent: the test writes (some of) the body itself, then hangs up. */
 async function rawPost(contentType: string, contentLength: number | 'chunked', moreHeaders = ''): Promise<Socket> {
   const { port, pathname } = new URL(env.url);
@@ -326,15 +339,4 @@ async function rawPost(contentType: string, contentLength: number | 'chunked', m
       `SOAPAction: ""\r\nAuthorization: ${basicAuthHeader(env.username, env.password)}\r\n\r\n`,
   );
   return socket;
-}
-
-/** The upload streams to disk as it arrives: the bytes of its file once it has `bytes` (or after 10 s, whatever it holds then). */
-async function partBytesOnceGrown(bytes: number): Promise<number> {
-  const deadline = Date.now() + 10_000;
-  let received = 0;
-  while (received < bytes && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    received = await partBytes();
-  }
-  return received;
 }
