@@ -18,6 +18,12 @@ import { addStorePath } from './demo-store';
 export const TRUNCATED_IMPORT =
   /is corrupt or truncated: [^\n]*; nothing imported\nerror: input doesn't look like something created by 'nix-store --export'\n$/;
 
+/**
+ * What the demo's import logs when the call ended before the daemon opened its pipe: the gateway
+ * removed the pipe's name first (server/operations/streamed-import.ts), so the open fails at once.
+ */
+export const PIPE_GONE_IMPORT = /\nerror: opening file '[^']*': No such file or directory\n$/;
+
 export interface NewClosure {
   /** The closure file's bytes, as the demo's export writes them. */
   readonly closure: Buffer;
