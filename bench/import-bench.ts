@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import * as dbus from 'dbus-next';
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { copyFile, lstat, mkdir, rename, rm, writeFile } from 'node:fs/promises';
@@ -6,6 +7,7 @@ import { delimiter, dirname, join, relative } from 'node:path';
 import { demoLayout } from '../demo/demo-layout';
 import { makeStorePath } from '../demo/demo-store';
 import { DEFAULT_SERVICE_PATH } from '../protocol/operations';
+import { DISNIX_BUS_NAME } from '../server/dbus/disnix-interface';
 import { type BenchContext, type BenchRow, ratioRow } from './bench-types';
 import { connectDirect } from './direct-dbus';
 import { freeLoopbackPort } from './free-port';
@@ -81,6 +83,11 @@ export async function runImportBench(context: BenchContext, projectRoot: string)
     };
     const order: Way[] = ['direct', 'streamed', 'sequential'];
     const seconds: Record<Way, number[]> = { direct: [], streamed: [], sequential: [] };
+    // Where the time goes: the CPU the daemon and the way's gateway used during each import.
+    const daemonPid = await busNameOwnerPid(context.busAddress);
+    const gatewayOf: Record<Way, Gateway | undefined> = { direct: undefined, streamed: streamedGateway, sequential: sequentialGateway };
+    const daemonCpu: Record<Way, number[]> = { direct: [], streamed: [], sequential: [] };
+    const gatewayCpu: Record<Way, number[]> = { direct: [], streamed: [], sequential: [] };
     context.log(`import: ${(closureBytes / MIB).toFixed(0)} MiB closure of ${libraries.files} libraries; ${rounds} round(s) of ${order.join(', ')}`);
     for (let round = 0; round < rounds && (round === 0 || Date.now() < context.deadline); round++) {
       // Each way first in turn, so that none always follows the same one.
@@ -88,9 +95,13 @@ export async function runImportBench(context: BenchContext, projectRoot: string)
       for (const way of turn) {
         await gc();
         if (existsSync(libraries.path)) throw new Error(`import: garbage collection left ${libraries.path}`);
+        const gatewayPid = gatewayOf[way]?.pid;
+        const before = { daemon: cpuSeconds(daemonPid), gateway: cpuSeconds(gatewayPid) };
         const taken = await ways[way]();
         if (!existsSync(libraries.path)) throw new Error(`import: the ${way} import did not make ${libraries.path} valid`);
         seconds[way].push(taken);
+        daemonCpu[way].push(cpuSeconds(daemonPid) - before.daemon);
+        gatewayCpu[way].push(cpuSeconds(gatewayPid) - before.gateway);
       }
       context.log(`import: round ${round + 1}: ${order.map((way) => `${way} ${seconds[way][round].toFixed(2)} s`).join(', ')}`);
     }
@@ -104,7 +115,9 @@ export async function runImportBench(context: BenchContext, projectRoot: string)
     const size = `${(closureBytes / MIB).toFixed(0)} MiB closure (${libraries.files} shared libraries)`;
     const med = { direct: median(seconds.direct), streamed: median(seconds.streamed), sequential: median(seconds.sequential) };
     const daemonOwn = "the daemon's own import of the file, direct D-Bus";
-    const note = `median of ${seconds.direct.length}; client process included (node -e 0 is about 0.1 s)`;
+    const cpu = (way: Way) =>
+      `CPU: daemon ${median(daemonCpu[way]).toFixed(2)} s${way === 'direct' ? '' : `, gateway ${median(gatewayCpu[way]).toFixed(2)} s`}`;
+    const note = `median of ${seconds.direct.length}; client process included; ${cpu('streamed')} (own import: ${cpu('direct').slice(5)})`;
     return [
       ratioRow({
         measure: `upload+import of a ${size}, client --import --localfile, streamed into the import`,
@@ -122,7 +135,7 @@ export async function runImportBench(context: BenchContext, projectRoot: string)
         unit: 's',
         baselineLabel: daemonOwn,
         baseline: med.direct,
-        note: 'the way before import while receiving: upload to a file, then import it',
+        note: `the way before import while receiving: upload to a file, then import it; ${cpu('sequential')}`,
       }),
       ratioRow({
         measure: `upload+import of a ${size}, streamed / sequential`,
@@ -166,8 +179,38 @@ async function addLibrariesPath(layout: ReturnType<typeof demoLayout>, mib: numb
   return { path, files: files.length };
 }
 
+/** User and system CPU seconds a process has used so far (0 without a pid). */
+function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  // utime and stime, fields 14 and 15 of stat(5), in clock ticks of 1/100 s on Linux.
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** The pid of the process that owns disnix-service's bus name (the demo daemon). */
+async function busNameOwnerPid(busAddress: string): Promise<number> {
+  const bus = dbus.sessionBus({ busAddress });
+  bus.on('error', () => undefined);
+  try {
+    const reply = await bus.call(
+      new dbus.Message({
+        destination: 'org.freedesktop.DBus',
+        path: '/org/freedesktop/DBus',
+        interface: 'org.freedesktop.DBus',
+        member: 'GetConnectionUnixProcessID',
+        signature: 's',
+        body: [DISNIX_BUS_NAME],
+      }),
+    );
+    return reply?.body[0] as number;
+  } finally {
+    bus.disconnect();
+  }
+}
+
 interface Gateway {
   readonly url: string;
+  readonly pid: number | undefined;
   /** What it logged so far. */
   log(): string;
   stop(): Promise<void>;
@@ -217,5 +260,5 @@ async function startGateway(
     await stop();
     throw error;
   }
-  return { url: `${base}${DEFAULT_SERVICE_PATH}`, log: () => readFileSync(logFile, 'utf8'), stop };
+  return { url: `${base}${DEFAULT_SERVICE_PATH}`, pid: child.pid, log: () => readFileSync(logFile, 'utf8'), stop };
 }
