@@ -9,13 +9,14 @@ import { parseArgs } from 'node:util';
 import { startBenchSetup } from './bench-setup';
 import type { BenchContext, BenchRow } from './bench-types';
 import { runGatewayBench } from './gateway-bench';
+import { runImportBench } from './import-bench';
 import { formatTable, machineInfo, writeResults } from './report';
 import { runSlowlinkBench } from './slowlink';
 import { runStartupBench } from './startup-bench';
 import { runTransferFigures } from './transfer-hook';
 
 const PROJECT_ROOT = join(__dirname, '..', '..');
-const SECTIONS = ['gateway', 'startup', 'transfer', 'slowlink'] as const;
+const SECTIONS = ['gateway', 'startup', 'transfer', 'import', 'slowlink'] as const;
 const USAGE = `Usage: npm run bench [-- --quick] [-- --only SECTION]
 
   --quick         a tiny run of every section but slowlink (seconds; installs nothing); results go to bench/results/bench-quick.json
@@ -26,6 +27,8 @@ const USAGE = `Usage: npm run bench [-- --quick] [-- --only SECTION]
 Without --quick, openssh-server is installed from Debian when missing (as root) for the ssh baselines.
 slowlink (root only) makes a network namespace whose loopback tc shapes to 100 Mbit/s, and measures
 a closure of shared libraries up and down through the gateway there against scp and scp -C.
+import: a 256 MiB closure of shared libraries through disnix-soap-client --import --localfile into the
+demo disnix-service (upload streamed into the import) against the daemon's own import of the file.
 BENCH_GATEWAY_ARGS adds gateway flags (e.g. "--log-level warn"), BENCH_GATEWAY_NODE_ARGS node flags
 (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the gateway under the load), BENCH_DAEMON_NODE_ARGS
 the same for the demo disnix-service.`;
@@ -72,6 +75,7 @@ async function main(): Promise<number> {
       ['gateway', () => runGatewayBench(context)],
       ['startup', () => runStartupBench(context, PROJECT_ROOT)],
       ['transfer', async () => (await runTransferFigures(context)) ?? 'transfer: bench/transfer.ts is not there yet'],
+      ['import', () => runImportBench(context, PROJECT_ROOT)],
       ['slowlink', () => runSlowlinkBench(context)],
     ] as [(typeof SECTIONS)[number], () => Promise<BenchRow[] | string>][]
   ).filter(([name]) => only === undefined || name === only);

@@ -200,12 +200,24 @@ function removeStaleNamespaces(): void {
 const MAX_LIBRARY_BYTES = 16 * MIB;
 
 function makeClosure(path: string, bytes: number): { path: string; source: string; files: number; bytes: number } {
+  const { source, files } = pickSharedLibraries(bytes);
+  const list = `${path}.list`;
+  writeFileSync(list, `${files.map((file) => file.slice(1)).join('\n')}\n`);
+  const tar = spawnSync('tar', ['-cf', path, '-C', '/', '--files-from', list], { encoding: 'utf8' });
+  if (tar.status !== 0) throw new Error(`tar failed: ${tar.stderr.trim()}`);
+  return { path, source, files: files.length, bytes: lstatSync(path).size };
+}
+
+/**
+ * This machine's shared libraries (absolute paths, each file once) in name order until `bytes`:
+ * the directory's own libraries first, then its subdirectories' (plugins, drivers).
+ */
+export function pickSharedLibraries(bytes: number): { source: string; files: string[]; bytes: number } {
   const source = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib'].find((dir) => existsSync(dir)) ?? '/usr/lib';
   const chosen: string[] = [];
   // Each file once: tar stores a second name of the same inode as a link (Mesa's drivers are one file under many names).
   const seen = new Set<string>();
   let total = 0;
-  // The directory's own libraries first, then its subdirectories' (plugins, drivers).
   const visit = (dir: string) => {
     const entries = readdirSync(dir)
       .sort()
@@ -214,18 +226,14 @@ function makeClosure(path: string, bytes: number): { path: string; source: strin
       if (total >= bytes) return;
       if (!stat?.isFile() || stat.size > MAX_LIBRARY_BYTES || !/\.so(\.|$)/.test(name) || seen.has(`${stat.dev}:${stat.ino}`)) continue;
       seen.add(`${stat.dev}:${stat.ino}`);
-      chosen.push(file.slice(1));
+      chosen.push(file);
       total += stat.size;
     }
     for (const { file, stat } of entries) if (total < bytes && stat?.isDirectory()) visit(file);
   };
   visit(source);
   if (chosen.length === 0) throw new Error(`no shared libraries under ${source}`);
-  const list = `${path}.list`;
-  writeFileSync(list, `${chosen.join('\n')}\n`);
-  const tar = spawnSync('tar', ['-cf', path, '-C', '/', '--files-from', list], { encoding: 'utf8' });
-  if (tar.status !== 0) throw new Error(`tar failed: ${tar.stderr.trim()}`);
-  return { path, source, files: chosen.length, bytes: lstatSync(path).size };
+  return { source, files: chosen, bytes: total };
 }
 
 async function gzipSize(path: string, level: number): Promise<number> {

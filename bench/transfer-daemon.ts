@@ -1,17 +1,26 @@
 #!/usr/bin/env node
 /**
- * A disnix-service stand-in for the transfer benchmark only: `import` keeps the uploaded closure
- * file (a hard link, as cheap as Nix moving it into the store) so the benchmark can check its
- * digest afterwards, and `export` names the file it is given as the closure, so any payload can
- * be downloaded. The demo disnix-service cannot serve here: its import checks and unpacks a
- * closure in its own format, and the benchmark's payloads are random bytes.
+ * A disnix-service stand-in for the transfer benchmark only: `import` copies the closure it reads
+ * into a kept file so the benchmark can check its digest afterwards, and `export` names the file
+ * it is given as the closure, so any payload can be downloaded. The demo disnix-service cannot
+ * serve here: its import checks and unpacks a closure in its own format, and the benchmark's
+ * payloads are random bytes.
+ *
+ * Import reads its path as disnix-service does (and as the demo daemon, demo/demo-closure.ts):
+ * a blocking open in the method handler, before the call is answered, then a stream read to its
+ * end without blocking the event loop. The gateway hands over a named pipe that it fills while
+ * the upload arrives (server/operations/streamed-import.ts), or a regular file where it cannot
+ * make pipes; `finish` comes after the end of the closure, `failure` on a read or write error.
  *
  * Usage: transfer-daemon.js --bus-address ADDR --state-dir DIR   (prints "ready" once on the bus)
  */
 import * as dbus from 'dbus-next';
-import { existsSync } from 'node:fs';
-import { link, mkdir, writeFile } from 'node:fs/promises';
+import { closeSync, createReadStream, createWriteStream, existsSync, fstatSync, openSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { Socket } from 'node:net';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { DISNIX_BUS_NAME, DISNIX_OBJECT_PATH } from '../server/dbus/disnix-interface';
 import { DisnixObject, configureDisnixObject } from '../demo/disnix-object';
@@ -32,12 +41,18 @@ class BenchDisnix extends DisnixObject {
   }
 
   import(pid: number, closure: string): void {
+    const fail = (error: Error) => void writeFile(join(this.logDir, String(pid)), `error: ${error.message}\n`).then(() => this.failure(pid));
+    // Here, before the method returns, as the real daemon opens it: a pipe without a writer blocks.
+    let fd: number;
+    try {
+      fd = openSync(closure, 'r');
+    } catch (error) {
+      setImmediate(() => fail(error as Error));
+      return;
+    }
     // After the method return is on the wire, as the real daemon signals.
     setImmediate(() => {
-      link(closure, join(this.keptDir, `import-${pid}`)).then(
-        () => this.finish(pid),
-        (error: Error) => void writeFile(join(this.logDir, String(pid)), `error: ${error.message}\n`).then(() => this.failure(pid)),
-      );
+      keep(fd, join(this.keptDir, `import-${pid}`)).then(() => this.finish(pid), fail);
     });
   }
 
@@ -53,6 +68,26 @@ class BenchDisnix extends DisnixObject {
         paths.filter((path) => !existsSync(path)),
       ),
     );
+  }
+}
+
+/** Copies what `fd` holds, to its end, into `target`; closes `fd`. */
+async function keep(fd: number, target: string): Promise<void> {
+  let input: Readable;
+  try {
+    input = fstatSync(fd).isFIFO() ? new Socket({ fd, readable: true, writable: false }) : createReadStream('', { fd, autoClose: true });
+  } catch (error) {
+    closeQuietly(fd);
+    throw error;
+  }
+  await pipeline(input, createWriteStream(target, { flags: 'wx' }));
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // already closed
   }
 }
 

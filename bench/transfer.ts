@@ -11,8 +11,9 @@
  * --tmp-dir puts payloads, uploads and downloads there (e.g. /dev/shm, to take the disk out of
  * the comparison); by default the system temp directory.
  *
- * disnix-service is stood in for by transfer-daemon.js, whose import keeps the file and whose
- * export serves the payload, so that only the transfer is measured. Prints a Markdown table and
+ * disnix-service is stood in for by transfer-daemon.js, whose import copies what it reads (the
+ * gateway's named pipe, as the upload arrives) into a kept file and whose export serves the
+ * payload, so that only the transfer is measured. Prints a Markdown table and
  * writes bench/results/transfer.json. `npm run bench` calls runTransferBench().
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
