@@ -118,7 +118,7 @@ export const generalOptions: readonly OptionSpec[] = [
     type: 'string',
     placeholder: 'WHEN',
     description:
-      'Whether closure and snapshot transfers go gzip-compressed, uploads sent so and downloads asked for so: ' +
+      'Whether closure and snapshot transfers go compressed, uploads sent as gzip and downloads asked for as br or gzip: ' +
       'auto (on, except for a target on loopback, where it only costs time), always or never ' +
       '(default: $DISNIX_SOAP_CLIENT_COMPRESS, else auto)',
   },

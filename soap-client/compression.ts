@@ -6,8 +6,8 @@ export type CompressMode = 'auto' | 'always' | 'never';
 export const COMPRESS_MODES: readonly CompressMode[] = ['auto', 'always', 'never'];
 
 /**
- * Whether a transfer to `url` compresses (gzip uploads, and asks for gzip downloads). `auto`
- * does so for every target but a loopback one: there the link costs nothing and gzip's CPU
+ * Whether a transfer to `url` compresses (gzip uploads, and asks for br or gzip downloads). `auto`
+ * does so for every target but a loopback one: there the link costs nothing and compression's CPU
  * would make the transfer slower, however well the closure compresses.
  */
 export function shouldCompress(mode: CompressMode, url: URL): boolean {

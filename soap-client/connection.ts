@@ -25,7 +25,7 @@ export interface Connection {
   /** Value of the Authorization header; undefined when no credentials were given at all. */
   readonly authorization?: string;
   readonly timeouts: Timeouts;
-  /** Transfers only: send uploads gzip-compressed and ask for gzip downloads. */
+  /** Transfers only: send uploads gzip-compressed and ask for br or gzip downloads. */
   readonly compress?: boolean;
 }
 

@@ -34,7 +34,14 @@ export interface CallDeps {
 
 /** The SOAP endpoint's POST route: every call of every form takes the one path below. */
 export function soapCallRoute(deps: CallDeps): RequestHandler {
-  return (req, res, next) => holdShutdownFor(answerCall(req, res, deps).catch(next));
+  // Said once: where no named pipe can be made, none ever can, and every upload would repeat it.
+  let toldNoPipes = false;
+  const onNoPipe = (reason: string) => {
+    if (toldNoPipes) return;
+    toldNoPipes = true;
+    deps.logger.warn('cannot import a closure while it arrives; closures are imported once received whole', { reason, uploadDir: deps.uploadDir });
+  };
+  return (req, res, next) => holdShutdownFor(answerCall(req, res, deps, onNoPipe).catch(next));
 }
 
 /**
@@ -43,7 +50,7 @@ export function soapCallRoute(deps: CallDeps): RequestHandler {
  * line and the metrics. The call's upload area, and the daemon's files it used, are removed however
  * the call ends.
  */
-async function answerCall(req: Request, res: Response, deps: CallDeps): Promise<void> {
+async function answerCall(req: Request, res: Response, deps: CallDeps, onNoPipe: (reason: string) => void): Promise<void> {
   const watch = watchCall(res);
   const area = createUploadArea(deps.uploadDir);
   // Read now: once the caller has gone, Express's req.ip throws (the socket is detached).
@@ -77,9 +84,7 @@ async function answerCall(req: Request, res: Response, deps: CallDeps): Promise<
     removeDaemonFile,
     streamedImport: (path) => imports.receivedAt(path),
   };
-  const imports = callImport({ ...context, form: 'document' }, (reason) =>
-    deps.logger.warn('cannot import a closure while it arrives; it is imported once received whole', { reason, uploadDir: deps.uploadDir }),
-  );
+  const imports = callImport({ ...context, form: 'document' }, onNoPipe);
   try {
     const stall = stallLimit(req, deps.uploadStallMs);
     try {
