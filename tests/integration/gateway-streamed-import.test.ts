@@ -174,39 +174,39 @@ describe('a client killed at every phase of its upload', () => {
     expect(p.inStore(request.entry)).toBe(false);
   });
 
-  it('(b) killed right after the closure part began: the import it started fails', async () => {
-    const before = await p.imports();
-    const request = await closureUpload('killed-at-part-start');
-    const upload = await rawUpload(env.url, p.auth(), request.contentType, request.body.length);
-    await upload.send(request.body.subarray(0, request.start + 100));
-    await p.startedJob(before);
-    upload.socket.destroy();
-    await p.expectFailed(before);
-    await p.expectSettled();
-    expect(p.inStore(request.entry)).toBe(false);
-  });
+  type Upload = Awaited<ReturnType<typeof closureUpload>>;
+  /** Where the client is killed (a byte offset of its request), and what shows it got that far. */
+  const phases: readonly [title: string, name: string, cutAt: (request: Upload) => number, reached: (before: ImportJob[]) => Promise<unknown>][] = [
+    [
+      '(b) killed right after the closure part began: the import it started fails',
+      'killed-at-part-start',
+      (request) => request.start + 100,
+      async (before) => void (await p.startedJob(before)),
+    ],
+    [
+      '(c) killed mid-closure, while the daemon unpacks it: the import fails',
+      'killed-mid-closure',
+      (request) => request.start + Math.floor((request.end - request.start) / 2),
+      () => waitFor('the import to unpack 2 MiB', async () => (await stagingBytes(env.daemon.storeDir)) >= 2 * MiB),
+    ],
+    [
+      '(d) killed after every closure byte, before the message ended: the held-back last piece never reaches the import, which fails',
+      'killed-before-boundary',
+      (request) => request.end,
+      async (before) => {
+        // All but the last piece is unpacked, and the job waits for that piece: its log holds its header only.
+        await waitFor('the import to unpack 7 MiB', async () => (await stagingBytes(env.daemon.storeDir)) >= 7 * MiB);
+        expect((await p.startedJob(before)).log).toMatch(/^Importing: [^\n]*\n$/);
+      },
+    ],
+  ];
 
-  it('(c) killed mid-closure, while the daemon unpacks it: the import fails', async () => {
+  it.each(phases)('%s', async (_title, name, cutAt, reached) => {
     const before = await p.imports();
-    const request = await closureUpload('killed-mid-closure');
+    const request = await closureUpload(name);
     const upload = await rawUpload(env.url, p.auth(), request.contentType, request.body.length);
-    await upload.send(request.body.subarray(0, request.start + Math.floor((request.end - request.start) / 2)));
-    await waitFor('the import to unpack 2 MiB', async () => (await stagingBytes(env.daemon.storeDir)) >= 2 * MiB);
-    upload.socket.destroy();
-    await p.expectFailed(before);
-    await p.expectSettled();
-    expect(p.inStore(request.entry)).toBe(false);
-  });
-
-  it('(d) killed after every closure byte, before the message ended: the held-back last piece never reaches the import, which fails', async () => {
-    const before = await p.imports();
-    const request = await closureUpload('killed-before-boundary');
-    const upload = await rawUpload(env.url, p.auth(), request.contentType, request.body.length);
-    await upload.send(request.body.subarray(0, request.end));
-    // All but the last piece is unpacked, and the job waits for that piece: its log holds its header only.
-    await waitFor('the import to unpack 7 MiB', async () => (await stagingBytes(env.daemon.storeDir)) >= 7 * MiB);
-    const job = await p.startedJob(before);
-    expect(job.log).toMatch(/^Importing: [^\n]*\n$/);
+    await upload.send(request.body.subarray(0, cutAt(request)));
+    await reached(before);
     upload.socket.destroy();
     await p.expectFailed(before);
     await p.expectSettled();

@@ -2,7 +2,7 @@ import { type IncomingMessage, type Server, createServer } from 'node:http';
 import { type Socket, connect } from 'node:net';
 import type { Request } from 'express';
 import { GatewayError } from '../../../../server/errors/error-catalogue';
-import { stallLimit } from '../../../../server/http/stall-limit';
+import { type StallLimit, stallLimit } from '../../../../server/http/stall-limit';
 
 /**
  * stallLimit on a real loopback HTTP server: the handler reads the body the way the gateway
@@ -57,21 +57,28 @@ function readAll(req: IncomingMessage): Promise<number> {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * The outcome of the next request under a stall limit: what `read` resolves with, or the error
+ * its failure is explained as; the limit released either way.
+ */
+function nextOutcome(read: (req: IncomingMessage, stall: StallLimit) => Promise<unknown>): Promise<unknown> {
+  return new Promise<unknown>((resolve) => {
+    handler = async (req) => {
+      const stall = stallLimit(req as Request, LIMIT_MS);
+      try {
+        resolve(await read(req, stall));
+      } catch (error) {
+        resolve(stall.explain(error));
+      } finally {
+        stall.release();
+      }
+    };
+  });
+}
+
 describe('stallLimit', () => {
   it('cuts off a caller that sends part of its body and then nothing, and says why', async () => {
-    const outcome = new Promise<unknown>((resolve) => {
-      handler = async (req) => {
-        const stall = stallLimit(req as Request, LIMIT_MS);
-        try {
-          await readAll(req);
-          resolve('read whole');
-        } catch (error) {
-          resolve(stall.explain(error));
-        } finally {
-          stall.release();
-        }
-      };
-    });
+    const outcome = nextOutcome((req) => readAll(req));
     const socket = await client(1000);
     socket.write('x'.repeat(100));
     const error = await outcome;
@@ -81,20 +88,11 @@ describe('stallLimit', () => {
   });
 
   it('does not count the time the reader itself holds the body back', async () => {
-    const outcome = new Promise<unknown>((resolve) => {
-      handler = async (req) => {
-        const stall = stallLimit(req as Request, LIMIT_MS);
-        try {
-          // As the gateway's reader does while the import does not keep up: paused, for longer than the limit.
-          req.pause();
-          await sleep(LIMIT_MS * 4);
-          resolve(await readAll(req));
-        } catch (error) {
-          resolve(stall.explain(error));
-        } finally {
-          stall.release();
-        }
-      };
+    const outcome = nextOutcome(async (req) => {
+      // As the gateway's reader does while the import does not keep up: paused, for longer than the limit.
+      req.pause();
+      await sleep(LIMIT_MS * 4);
+      return readAll(req);
     });
     const socket = await client(64 * 1024);
     socket.write(Buffer.alloc(64 * 1024));
@@ -102,20 +100,10 @@ describe('stallLimit', () => {
   });
 
   it('still cuts off a caller that stalls after the reader held the body back a while', async () => {
-    const outcome = new Promise<unknown>((resolve) => {
-      handler = async (req) => {
-        const stall = stallLimit(req as Request, LIMIT_MS);
-        try {
-          req.pause();
-          await sleep(LIMIT_MS * 3);
-          await readAll(req);
-          resolve('read whole');
-        } catch (error) {
-          resolve(stall.explain(error));
-        } finally {
-          stall.release();
-        }
-      };
+    const outcome = nextOutcome(async (req) => {
+      req.pause();
+      await sleep(LIMIT_MS * 3);
+      return readAll(req);
     });
     const socket = await client(1000);
     socket.write('x'.repeat(100));
@@ -123,19 +111,10 @@ describe('stallLimit', () => {
   });
 
   it('does not cut off a caller that keeps sending, however slowly', async () => {
-    const outcome = new Promise<unknown>((resolve) => {
-      handler = async (req) => {
-        const stall = stallLimit(req as Request, LIMIT_MS);
-        // As the gateway's reader tells it of every piece that arrives.
-        req.on('data', () => stall.touch());
-        try {
-          resolve(await readAll(req));
-        } catch (error) {
-          resolve(stall.explain(error));
-        } finally {
-          stall.release();
-        }
-      };
+    const outcome = nextOutcome((req, stall) => {
+      // As the gateway's reader tells it of every piece that arrives.
+      req.on('data', () => stall.touch());
+      return readAll(req);
     });
     const socket = await client(8);
     // Eight bytes over about four limits, none of the pauses as long as one.
