@@ -12,6 +12,7 @@ import { type BenchContext, type BenchRow, ratioRow } from './bench-types';
 import { connectDirect } from './direct-dbus';
 import { freeLoopbackPort } from './free-port';
 import { median } from './load';
+import { type PacedProxy, startPacedProxy } from './paced-proxy';
 import { pickSharedLibraries } from './slowlink';
 import { httpReady, runMeasured } from './transfer-processes';
 
@@ -30,6 +31,11 @@ import { httpReady, runMeasured } from './transfer-processes';
  * demo's closure format. Each import really imports: garbage collection (nothing roots the path)
  * removes the path before each one, and the path is checked to be there after it. The three ways
  * take turns within each round, in a rotating order, and each figure is the median of the rounds.
+ *
+ * Over loopback the upload is faster than the import, and on 2 cores their CPU bounds both ways
+ * alike; so the streamed and the sequential way are also measured through a proxy that paces the
+ * upload to a 1 Gbit/s link's rate (bench/paced-proxy.ts), where the upload takes about as long
+ * as the import and reading it while it arrives should hide most of the import.
  */
 const MIB = 1024 ** 2;
 const CLOSURE_MIB = 256;
@@ -38,7 +44,14 @@ const ROUNDS = 5;
 const TARGET = 1.3;
 const FALLBACK_WARNING = 'cannot import a closure while it arrives';
 
-type Way = 'direct' | 'streamed' | 'sequential';
+/**
+ * A 1 Gbit/s link's payload rate, for the same two ways through a paced proxy: there the upload
+ * takes about as long as the import, which is where reading it while it arrives pays most.
+ */
+const LINK_MIB_PER_SECOND = 112;
+
+type Way = 'direct' | 'streamed' | 'sequential' | 'streamedLink' | 'sequentialLink';
+const WAYS: readonly Way[] = ['direct', 'streamed', 'sequential', 'streamedLink', 'sequentialLink'];
 
 export async function runImportBench(context: BenchContext, projectRoot: string): Promise<BenchRow[]> {
   const rounds = context.quick ? 1 : ROUNDS;
@@ -47,6 +60,7 @@ export async function runImportBench(context: BenchContext, projectRoot: string)
   await mkdir(work, { recursive: true });
   const direct = await connectDirect(context.busAddress);
   const gateways: Gateway[] = [];
+  const proxies: PacedProxy[] = [];
   try {
     context.log('import: making a store path of shared libraries and exporting it with the demo daemon');
     const libraries = await addLibrariesPath(layout, context.quick ? QUICK_CLOSURE_MIB : CLOSURE_MIB);
@@ -62,6 +76,15 @@ export async function runImportBench(context: BenchContext, projectRoot: string)
     gateways.push(await start('streamed', process.env.PATH ?? ''));
     gateways.push(await start('sequential', withoutMkfifo.length > 0 ? withoutMkfifo.join(delimiter) : '/nonexistent'));
     const [streamedGateway, sequentialGateway] = gateways;
+    const linked = async (gateway: Gateway) => {
+      const proxy = await startPacedProxy(Number(new URL(gateway.url).port), LINK_MIB_PER_SECOND * MIB);
+      proxies.push(proxy);
+      const url = new URL(gateway.url);
+      url.port = String(proxy.port);
+      return url.toString();
+    };
+    const streamedLinkUrl = await linked(streamedGateway);
+    const sequentialLinkUrl = await linked(sequentialGateway);
 
     const clientEnv = {
       PATH: process.env.PATH,
@@ -70,24 +93,33 @@ export async function runImportBench(context: BenchContext, projectRoot: string)
       DISNIX_SOAP_CLIENT_PASSWORD: credentials.password,
     };
     const client = join(projectRoot, 'dist', 'soap-client', 'main.js');
-    const upload = async (gateway: Gateway) =>
-      (await runMeasured(process.execPath, [client, '--target', gateway.url, '--import', '--localfile', closureFile], clientEnv, work)).seconds;
+    const upload = async (url: string) =>
+      (await runMeasured(process.execPath, [client, '--target', url, '--import', '--localfile', closureFile], clientEnv, work)).seconds;
     const ways: Record<Way, () => Promise<number>> = {
       direct: async () => {
         const started = process.hrtime.bigint();
         await direct.run('import', 's', [closureFile]);
         return Number(process.hrtime.bigint() - started) / 1e9;
       },
-      streamed: () => upload(streamedGateway),
-      sequential: () => upload(sequentialGateway),
+      streamed: () => upload(streamedGateway.url),
+      sequential: () => upload(sequentialGateway.url),
+      streamedLink: () => upload(streamedLinkUrl),
+      sequentialLink: () => upload(sequentialLinkUrl),
     };
-    const order: Way[] = ['direct', 'streamed', 'sequential'];
-    const seconds: Record<Way, number[]> = { direct: [], streamed: [], sequential: [] };
+    const order = WAYS;
+    const perWay = (): Record<Way, number[]> => ({ direct: [], streamed: [], sequential: [], streamedLink: [], sequentialLink: [] });
+    const seconds = perWay();
     // Where the time goes: the CPU the daemon and the way's gateway used during each import.
     const daemonPid = await busNameOwnerPid(context.busAddress);
-    const gatewayOf: Record<Way, Gateway | undefined> = { direct: undefined, streamed: streamedGateway, sequential: sequentialGateway };
-    const daemonCpu: Record<Way, number[]> = { direct: [], streamed: [], sequential: [] };
-    const gatewayCpu: Record<Way, number[]> = { direct: [], streamed: [], sequential: [] };
+    const gatewayOf: Record<Way, Gateway | undefined> = {
+      direct: undefined,
+      streamed: streamedGateway,
+      sequential: sequentialGateway,
+      streamedLink: streamedGateway,
+      sequentialLink: sequentialGateway,
+    };
+    const daemonCpu = perWay();
+    const gatewayCpu = perWay();
     context.log(`import: ${(closureBytes / MIB).toFixed(0)} MiB closure of ${libraries.files} libraries; ${rounds} round(s) of ${order.join(', ')}`);
     for (let round = 0; round < rounds && (round === 0 || Date.now() < context.deadline); round++) {
       // Each way first in turn, so that none always follows the same one.
@@ -113,7 +145,7 @@ export async function runImportBench(context: BenchContext, projectRoot: string)
     if (streamedGateway.log().includes(FALLBACK_WARNING)) throw new Error('import: the gateway with mkfifo fell back to a file');
 
     const size = `${(closureBytes / MIB).toFixed(0)} MiB closure (${libraries.files} shared libraries)`;
-    const med = { direct: median(seconds.direct), streamed: median(seconds.streamed), sequential: median(seconds.sequential) };
+    const med = Object.fromEntries(WAYS.map((way) => [way, median(seconds[way])])) as Record<Way, number>;
     const daemonOwn = "the daemon's own import of the file, direct D-Bus";
     const cpu = (way: Way) =>
       `CPU: daemon ${median(daemonCpu[way]).toFixed(2)} s${way === 'direct' ? '' : `, gateway ${median(gatewayCpu[way]).toFixed(2)} s`}`;
@@ -145,9 +177,18 @@ export async function runImportBench(context: BenchContext, projectRoot: string)
         baseline: med.sequential,
         note: 'what overlapping the upload and the import bought',
       }),
+      ratioRow({
+        measure: `upload+import of a ${size} over a 1 Gbit/s link (a proxy paced at ${LINK_MIB_PER_SECOND} MiB/s), streamed / sequential`,
+        value: med.streamedLink,
+        unit: 's',
+        baselineLabel: 'the same link: upload to a file, then import',
+        baseline: med.sequentialLink,
+        note: `what overlapping bought where the upload alone takes ${(closureBytes / MIB / LINK_MIB_PER_SECOND).toFixed(2)} s; ${cpu('streamedLink')}`,
+      }),
     ];
   } finally {
     direct.close();
+    for (const proxy of proxies) await proxy.close();
     for (const gateway of gateways) await gateway.stop();
     await rm(work, { recursive: true, force: true });
   }
