@@ -272,6 +272,8 @@ async function startGateway(
   const logFile = join(work, `gateway-${name}.log`);
   const logFd = openSync(logFile, 'w');
   const args = [
+    // Node flags for profiling, as the gateway section takes them (e.g. --cpu-prof --cpu-prof-dir=DIR).
+    ...(process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(/\s+/).filter((word) => word !== ''),
     join(projectRoot, 'dist', 'server', 'main.js'),
     ...['--host', '127.0.0.1', '--port', String(port), '--bus-address', context.busAddress, '--upload-dir', uploads],
     ...['--log-format', 'json', '--daemon-tmpdir', demoLayout(context.demoStateDir).tmpDir],
