@@ -84,7 +84,7 @@ async function answerCall(req: Request, res: Response, deps: CallDeps, onNoPipe:
     removeDaemonFile,
     streamedImport: (path) => imports.receivedAt(path),
   };
-  const imports = callImport({ ...context, form: 'document' }, onNoPipe);
+  const imports = callImport(context, onNoPipe);
   try {
     const stall = stallLimit(req, deps.uploadStallMs);
     try {

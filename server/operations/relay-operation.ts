@@ -32,6 +32,9 @@ export interface OperationContext {
   readonly streamedImport?: (path: string) => StreamedImport | undefined;
 }
 
+/** What running a job needs of an operation's context. */
+export type JobContext = Pick<OperationContext, 'relay' | 'jobTimeouts' | 'signal' | 'onJobId'>;
+
 /**
  * Runs one disnix-service job for an operation, under that operation's time limit: the job of
  * `job` (the operation itself, or the relayed operation a transfer goes `via`).
@@ -40,7 +43,7 @@ export interface OperationContext {
  * not have opened them yet).
  */
 export async function runJob(
-  context: OperationContext,
+  context: JobContext,
   operation: OperationName,
   job: OperationName,
   args: readonly unknown[],
@@ -66,7 +69,7 @@ export async function runJob(
  * of their own (under print_invalid's time limit, or the operation's if shorter): the job this
  * guards sends no signal when such a path makes it fail.
  */
-async function requireValidPaths(context: OperationContext, operation: OperationName, paths: readonly string[]): Promise<void> {
+async function requireValidPaths(context: JobContext, operation: OperationName, paths: readonly string[]): Promise<void> {
   if (paths.length === 0) return;
   const { results } = await context.relay.run({
     operation,

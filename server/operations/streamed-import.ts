@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { createFileSink, type FileSink } from '../../protocol/codec/file-sink';
 import type { OperationName } from '../../protocol/operations';
-import { type OperationContext, runJob } from './relay-operation';
+import { type JobContext, runJob } from './relay-operation';
 
 /**
  * Import while receiving: the closure of an importLocalFile call goes into a named pipe that
@@ -50,7 +50,7 @@ const OPEN_GRACE_MS = 1000;
 
 type Outcome = { ok: true } | { ok: false; error: unknown };
 
-export function startStreamedImport(path: string, context: OperationContext, onFallback: (reason: string) => void): StreamedImport {
+export function startStreamedImport(path: string, context: JobContext, onFallback: (reason: string) => void): StreamedImport {
   let bytes = 0;
   let held: Buffer | undefined;
   let file: FileSink | undefined;
@@ -181,7 +181,7 @@ export interface CallImport {
   abandon(): Promise<void>;
 }
 
-export function callImport(context: OperationContext, onFallback: (reason: string) => void): CallImport {
+export function callImport(context: JobContext, onFallback: (reason: string) => void): CallImport {
   let streamed: StreamedImport | undefined;
   return {
     openFile(operation, path) {
