@@ -19,34 +19,39 @@ const BLOCK_BYTES = 4 * 1024 * 1024;
 export function parallelGzip(level = 1, parallel = Math.max(1, Math.min(4, availableParallelism()))): Transform {
   let block: Buffer[] = [];
   let blockBytes = 0;
-  const inFlight: Promise<Buffer>[] = [];
+  // Blocks under way, oldest first; each goes out as soon as it and those before it are done.
+  const queue: { member?: Buffer; readonly done: Promise<void> }[] = [];
 
-  const startBlock = () => {
-    const data = Buffer.concat(block, blockBytes);
-    block = [];
-    blockBytes = 0;
-    const member = gzipBlock(data, { level });
-    // Awaited in order below; marked handled so that a later block's failure cannot go unheard meanwhile.
-    member.catch(() => undefined);
-    inFlight.push(member);
-  };
-
-  return new Transform({
+  const stream: Transform = new Transform({
     transform(chunk: Buffer, _encoding, callback: TransformCallback) {
       block.push(chunk);
       blockBytes += chunk.length;
       if (blockBytes < BLOCK_BYTES) return callback();
       startBlock();
-      if (inFlight.length < parallel) return callback();
-      // Enough blocks under way: the oldest goes out before more is taken.
-      (inFlight.shift() as Promise<Buffer>).then((member) => callback(null, member), callback);
+      if (queue.length < parallel) return callback();
+      // Enough blocks under way: more is taken once the oldest has gone out.
+      queue[0].done.then(() => callback(), callback);
     },
     flush(callback: TransformCallback) {
-      if (blockBytes > 0 || inFlight.length === 0) startBlock();
-      Promise.all(inFlight.splice(0)).then((members) => {
-        for (const member of members) this.push(member);
-        callback();
-      }, callback);
+      if (blockBytes > 0 || queue.length === 0) startBlock();
+      Promise.all(queue.map((entry) => entry.done)).then(() => callback(), callback);
     },
   });
+
+  function startBlock(): void {
+    const data = Buffer.concat(block, blockBytes);
+    block = [];
+    blockBytes = 0;
+    const entry: { member?: Buffer; done: Promise<void> } = {
+      done: gzipBlock(data, { level }).then((member) => {
+        entry.member = member;
+        while (queue[0]?.member !== undefined) stream.push((queue.shift() as { member: Buffer }).member);
+      }),
+    };
+    // Its failure reaches the stream through the callback that waits for it.
+    entry.done.catch(() => undefined);
+    queue.push(entry);
+  }
+
+  return stream;
 }
