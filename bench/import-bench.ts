@@ -2,10 +2,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import * as dbus from 'dbus-next';
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
-import { copyFile, lstat, mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { delimiter, dirname, join, relative } from 'node:path';
+import { copyFile, lstat, mkdir, rm } from 'node:fs/promises';
+import { basename, delimiter, dirname, join, relative } from 'node:path';
 import { demoLayout } from '../demo/demo-layout';
-import { makeStorePath } from '../demo/demo-store';
+import { makeStorePath, registerPath } from '../demo/demo-store';
 import { DEFAULT_SERVICE_PATH } from '../protocol/operations';
 import { DISNIX_BUS_NAME } from '../server/dbus/disnix-interface';
 import { type BenchContext, type BenchRow, ratioRow } from './bench-types';
@@ -196,28 +196,22 @@ export async function runImportBench(context: BenchContext, projectRoot: string)
 
 /**
  * A demo store path `<hash>-shared-libraries` holding about `mib` MiB of this machine's shared
- * libraries under lib/, added as the demo store adds paths (staged, references recorded first,
- * then renamed into the store), without reading the files into memory.
+ * libraries under lib/, added as the demo store adds paths, the files copied into its staging
+ * directory rather than read into memory.
  */
 async function addLibrariesPath(layout: ReturnType<typeof demoLayout>, mib: number): Promise<{ path: string; files: number }> {
   const { source, files } = pickSharedLibraries(mib * MIB);
   const fingerprint = createHash('sha256');
   for (const file of files) fingerprint.update(`${file}:${(await lstat(file)).size}\n`);
-  const path = makeStorePath(layout, 'shared-libraries', `bench:${fingerprint.digest('hex')}`);
-  if (existsSync(path)) return { path, files: files.length };
-  const staging = join(layout.tmpDir, `.staging-bench-${randomBytes(6).toString('hex')}`);
-  try {
+  const name = basename(makeStorePath(layout, 'shared-libraries', `bench:${fingerprint.digest('hex')}`));
+  const copyLibraries = async (staging: string) => {
     for (const file of files) {
       const target = join(staging, 'lib', relative(source, file));
       await mkdir(dirname(target), { recursive: true });
       await copyFile(file, target);
     }
-    await writeFile(join(layout.dbDir, `${path.slice(layout.storeDir.length + 1)}.json`), `${JSON.stringify({ references: [] })}\n`);
-    await rename(staging, path);
-  } finally {
-    await rm(staging, { recursive: true, force: true });
-  }
-  return { path, files: files.length };
+  };
+  return { path: await registerPath(layout, name, copyLibraries, []), files: files.length };
 }
 
 /** User and system CPU seconds a process has used so far (0 without a pid). */

@@ -6,23 +6,24 @@
  * serve here: its import checks and unpacks a closure in its own format, and the benchmark's
  * payloads are random bytes.
  *
- * Import reads its path as disnix-service does (and as the demo daemon, demo/demo-closure.ts):
- * a blocking open in the method handler, before the call is answered, then a stream read to its
- * end without blocking the event loop. The gateway hands over a named pipe that it fills while
- * the upload arrives (server/operations/streamed-import.ts), or a regular file where it cannot
- * make pipes; `finish` comes after the end of the closure, `failure` on a read or write error.
+ * Import reads its path as disnix-service does, with the demo daemon's own pieces
+ * (demo/demo-closure.ts): a blocking open in the method handler, before the call is answered,
+ * then a stream read to its end without blocking the event loop. The gateway hands over a named
+ * pipe that it fills while the upload arrives (server/operations/streamed-import.ts), or a
+ * regular file where it cannot make pipes; `finish` comes after the end of the closure,
+ * `failure` on a read or write error.
  *
  * Usage: transfer-daemon.js --bus-address ADDR --state-dir DIR   (prints "ready" once on the bus)
  */
 import * as dbus from 'dbus-next';
-import { closeSync, createReadStream, createWriteStream, existsSync, fstatSync, openSync } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { Socket } from 'node:net';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { DISNIX_BUS_NAME, DISNIX_OBJECT_PATH } from '../server/dbus/disnix-interface';
+import { closureInput, openClosureFile } from '../demo/demo-closure';
+import { errorText } from '../demo/demo-job-error';
 import { DisnixObject, configureDisnixObject } from '../demo/disnix-object';
 
 class BenchDisnix extends DisnixObject {
@@ -41,18 +42,18 @@ class BenchDisnix extends DisnixObject {
   }
 
   import(pid: number, closure: string): void {
-    const fail = (error: Error) => void writeFile(join(this.logDir, String(pid)), `error: ${error.message}\n`).then(() => this.failure(pid));
+    const fail = (error: unknown) => void writeFile(join(this.logDir, String(pid)), `${errorText(error)}\n`).then(() => this.failure(pid));
     // Here, before the method returns, as the real daemon opens it: a pipe without a writer blocks.
     let fd: number;
     try {
-      fd = openSync(closure, 'r');
+      fd = openClosureFile(closure);
     } catch (error) {
-      setImmediate(() => fail(error as Error));
+      setImmediate(() => fail(error));
       return;
     }
     // After the method return is on the wire, as the real daemon signals.
     setImmediate(() => {
-      keep(fd, join(this.keptDir, `import-${pid}`)).then(() => this.finish(pid), fail);
+      pipeline(closureInput(fd), createWriteStream(join(this.keptDir, `import-${pid}`), { flags: 'wx' })).then(() => this.finish(pid), fail);
     });
   }
 
@@ -68,26 +69,6 @@ class BenchDisnix extends DisnixObject {
         paths.filter((path) => !existsSync(path)),
       ),
     );
-  }
-}
-
-/** Copies what `fd` holds, to its end, into `target`; closes `fd`. */
-async function keep(fd: number, target: string): Promise<void> {
-  let input: Readable;
-  try {
-    input = fstatSync(fd).isFIFO() ? new Socket({ fd, readable: true, writable: false }) : createReadStream('', { fd, autoClose: true });
-  } catch (error) {
-    closeQuietly(fd);
-    throw error;
-  }
-  await pipeline(input, createWriteStream(target, { flags: 'wx' }));
-}
-
-function closeQuietly(fd: number): void {
-  try {
-    closeSync(fd);
-  } catch {
-    // already closed
   }
 }
 

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, fstatSync, openSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, fstatSync, openSync } from 'node:fs';
 import { chmod, lstat, mkdir, readdir, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
@@ -118,13 +118,24 @@ export function openClosureFile(file: string): number {
 }
 
 /**
- * Imports the closure read from `fd` (see openClosureFile), which it closes. A named pipe is
- * read without blocking the daemon, as the real daemon's nix-store child reads it: a writer that
- * stalls holds up this job only.
+ * The stream of what an opened closure holds, which closes `fd` when destroyed or ended (or
+ * here, if it cannot be made). A named pipe is read without blocking the event loop, as the real
+ * daemon's nix-store child reads it apart from the daemon: a writer that stalls holds up this
+ * job only.
  */
+export function closureInput(fd: number): Readable {
+  try {
+    return fstatSync(fd).isFIFO() ? new Socket({ fd, readable: true, writable: false }) : createReadStream('', { fd, autoClose: true });
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
+}
+
+/** Imports the closure read from `fd` (see openClosureFile and closureInput), which it closes. */
 export async function importClosure(env: DemoEnv, job: JobContext, file: string, fd: number): Promise<string[]> {
   const { layout } = env;
-  const input: Readable = fstatSync(fd).isFIFO() ? new Socket({ fd, readable: true, writable: false }) : createReadStream('', { fd, autoClose: true });
+  const input = closureInput(fd);
   // Inside the store dir, so that the final renames stay on one file system; its name (a dot
   // first) is no store path name, so neither listings nor garbage collection see it.
   const staging = join(layout.storeDir, `.import-${randomBytes(6).toString('hex')}`);

@@ -88,15 +88,24 @@ export async function readReferences(layout: DemoLayout, path: string): Promise<
   }
 }
 
-/** Adds a tree under the given entry name, atomically: it is either absent or complete. */
-export async function registerPath(layout: DemoLayout, name: string, tree: FsNode, references: readonly string[]): Promise<string> {
+/**
+ * Adds a tree under the given entry name, atomically: it is either absent or complete. `tree`
+ * may also be a function that writes the path's contents into the staging directory it is
+ * given (which it creates), for contents too large to hold in memory.
+ */
+export async function registerPath(
+  layout: DemoLayout,
+  name: string,
+  tree: FsNode | ((staging: string) => Promise<void>),
+  references: readonly string[],
+): Promise<string> {
   const path = join(layout.storeDir, name);
   if (!BASENAME.test(name)) throw new JobError(`error: invalid store path name '${name}'`);
   if (await isValidPath(layout, path)) return path;
   const refNames = references.map((ref) => requireStorePath(layout, ref));
   const staging = join(layout.tmpDir, `.staging-${randomBytes(6).toString('hex')}`);
   try {
-    await writeTree(staging, tree);
+    await (typeof tree === 'function' ? tree(staging) : writeTree(staging, tree));
     await writeFile(join(layout.dbDir, `${name}.json`), `${JSON.stringify({ references: refNames })}\n`);
     // A concurrent job may have added the same (content-addressed) path meanwhile; keep theirs.
     if (!(await isValidPath(layout, path))) await rename(staging, path);
