@@ -1,7 +1,6 @@
-import { closeSync, constants, mkdirSync, mkdtempSync, open, rmSync } from 'node:fs';
-import { lstat, readdir, rm } from 'node:fs/promises';
+import { constants, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { open, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { GatewayError } from '../errors/error-catalogue';
 
 /**
@@ -16,7 +15,6 @@ import { GatewayError } from '../errors/error-catalogue';
  * path synchronously; its failure (no space, no permission) fails that call.
  */
 const AREA_PREFIX = 'disnix-upload-';
-const openFd = promisify(open);
 
 export interface UploadArea {
   /** The directory, made now if it is not yet. */
@@ -66,17 +64,12 @@ export async function releaseAbandonedPipes(uploadDir: string): Promise<number> 
   const areas = await readdir(uploadDir).catch(() => [] as string[]);
   for (const area of areas.filter((name) => name.startsWith(AREA_PREFIX))) {
     const parts = join(uploadDir, area, 'parts');
-    for (const name of await readdir(parts).catch(() => [] as string[])) {
-      const path = join(parts, name);
-      const isPipe = await lstat(path).then(
-        (info) => info.isFIFO(),
-        () => false,
-      );
-      if (!isPipe) continue;
+    for (const entry of await readdir(parts, { withFileTypes: true }).catch(() => [])) {
+      if (!entry.isFIFO()) continue;
       // ENXIO: nobody has it open for reading, so nobody waits on it.
-      const fd = await openFd(path, constants.O_WRONLY | constants.O_NONBLOCK).catch(() => undefined);
-      if (fd === undefined) continue;
-      closeSync(fd);
+      const handle = await open(join(parts, entry.name), constants.O_WRONLY | constants.O_NONBLOCK).catch(() => undefined);
+      if (handle === undefined) continue;
+      await handle.close();
       released++;
     }
   }
