@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import * as dbus from 'dbus-next';
@@ -6,6 +6,7 @@ import { exportClosure } from '../demo/demo-closure';
 import { createEnv, demoLayout, ensureLayout } from '../demo/demo-layout';
 import { DISNIX_BUS_NAME, DISNIX_INTERFACE, DISNIX_OBJECT_PATH } from '../server/dbus/disnix-interface';
 import { addStorePath } from './demo-store';
+import { bytesUnder } from './upload-dir';
 
 /**
  * What tests of importLocalFile look at while a closure is imported as it arrives (the gateway
@@ -70,16 +71,6 @@ export async function stagingBytes(storeDir: string): Promise<number> {
 /** The demo daemon's staging directories of imports under way (removed when an import ends, whatever its outcome). */
 export async function stagingDirs(storeDir: string): Promise<string[]> {
   return (await readdir(storeDir)).filter((name) => name.startsWith('.import-'));
-}
-
-async function bytesUnder(dir: string): Promise<number> {
-  let total = 0;
-  for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) total += await bytesUnder(path);
-    else total += (await stat(path).catch(() => ({ size: 0 }))).size;
-  }
-  return total;
 }
 
 /**

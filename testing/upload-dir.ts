@@ -1,4 +1,5 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 
 /**
  * Expects a directory to be empty within a few seconds: the gateway removes a call's upload
@@ -12,4 +13,15 @@ export async function expectEmptySoon(dir: string, timeoutMs = 10_000): Promise<
     left = await readdir(dir);
   }
   expect(left).toEqual([]);
+}
+
+/** The bytes of every file under a directory, at any depth; what vanishes meanwhile counts nothing. */
+export async function bytesUnder(dir: string): Promise<number> {
+  let total = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) total += await bytesUnder(path);
+    else total += (await stat(path).catch(() => ({ size: 0 }))).size;
+  }
+  return total;
 }

@@ -8,7 +8,7 @@ import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { createGzip, gunzipSync } from 'node:zlib';
@@ -19,6 +19,8 @@ import { useGatewayEnvironment } from '../../testing/gateway-fixture';
 import { CLIENT, type ClientRun, assertClientBuilt, runClient } from '../../testing/run-client';
 import { addStorePath } from '../../testing/demo-store';
 import { sha256 } from '../../testing/transfer-wire';
+import { waitFor } from '../../testing/streamed-upload';
+import { bytesUnder } from '../../testing/upload-dir';
 
 type Run = Pick<ClientRun, 'code' | 'stdout' | 'stderr'>;
 
@@ -191,9 +193,7 @@ describe('closures', () => {
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
       const exited = once(child, 'exit');
       // Received bytes on disk: the download is under way.
-      const deadline = Date.now() + 10_000;
-      while ((await bytesUnder(clientTmp)) < 1_000_000 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-      expect(await bytesUnder(clientTmp)).toBeGreaterThanOrEqual(1_000_000);
+      await waitFor('1 MB of the download on disk', async () => (await bytesUnder(clientTmp)) >= 1_000_000);
       child.kill(signal);
       const [code, endedBy] = await exited;
       expect({ code, endedBy }).toEqual({ code: null, endedBy: signal });
@@ -314,15 +314,6 @@ async function listen(handler: Parameters<typeof createServer>[1]): Promise<{ ur
         server.close(() => resolve());
       }),
   };
-}
-
-/** The bytes of every file under a directory. */
-async function bytesUnder(dir: string): Promise<number> {
-  let total = 0;
-  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile()) total += (await stat(join(entry.parentPath ?? entry.path, entry.name))).size;
-  }
-  return total;
 }
 
 /** An exportRemoteFile answer as MTOM, as a stub gateway sends it: its type, and everything before the closure's bytes. */
