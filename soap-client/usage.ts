@@ -55,6 +55,7 @@ export function clientManual(): CommandManual {
           { label: 'DISNIX_SOAP_CLIENT_PASSWORD_FILE', text: 'File whose first line is the password, instead of DISNIX_SOAP_CLIENT_PASSWORD' },
           { label: 'DISNIX_SOAP_CLIENT_CONNECT_TIMEOUT', text: 'Default for --connect-timeout' },
           { label: 'DISNIX_SOAP_CLIENT_IDLE_TIMEOUT', text: 'Default for --idle-timeout' },
+          { label: 'DISNIX_SOAP_CLIENT_COMPRESS', text: 'Default for --compress' },
           { label: 'NODE_EXTRA_CA_CERTS', text: 'PEM file of extra CAs to trust for https:// targets' },
         ],
       },
